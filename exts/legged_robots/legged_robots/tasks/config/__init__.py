@@ -1,0 +1,1 @@
+"""Per-robot task configurations; importing a robot's package registers its tasks."""

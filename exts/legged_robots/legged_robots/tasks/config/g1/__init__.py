@@ -1,0 +1,26 @@
+"""Register the Unitree G1 velocity tasks (29-DoF and 23-DoF, flat and rough)."""
+
+from functools import partial
+
+from legged_robots.tasks.registry import TaskInfo, register_task
+
+from .agents.st_rl_ppo_cfg import g1_flat_ppo_cfg, g1_rough_ppo_cfg
+from .env_cfgs import g1_flat_env_cfg, g1_rough_env_cfg
+
+
+def _agents(factory):
+  return {"st_rl_ppo": factory, "st_rl_ppo_lstm": partial(factory, recurrent=True)}
+
+
+for _dof, _robot in ((29, "G1 (29 DoF)"), (23, "G1 (23 DoF, wrists locked)")):
+  _suffix = "" if _dof == 29 else "-23DoF"
+  register_task(
+    f"Flat-G1{_suffix}",
+    partial(g1_flat_env_cfg, num_joints=_dof),
+    TaskInfo(_robot, "flat", _agents(g1_flat_ppo_cfg)),
+  )
+  register_task(
+    f"Rough-G1{_suffix}",
+    partial(g1_rough_env_cfg, num_joints=_dof),
+    TaskInfo(_robot, "rough", _agents(g1_rough_ppo_cfg)),
+  )

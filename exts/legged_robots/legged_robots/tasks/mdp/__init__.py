@@ -1,0 +1,58 @@
+"""MDP terms for st_gym tasks: mjlab's terms plus the ones st_gym adds.
+
+``from legged_robots.tasks import mdp`` gives one namespace: mjlab's generic terms
+(``mjlab.envs.mdp``), its locomotion terms (``mjlab.tasks.velocity.mdp``) and ours.
+"""
+
+from mjlab.tasks.velocity.mdp import *  # noqa: F403
+
+from .actions import DelayedJointPositionAction, DelayedJointPositionActionCfg
+from .curriculums import reward_weight_linear
+from .events import geom_restitution
+from .observations import (
+  base_height,
+  base_quat,
+  body_mass,
+  contact_forces,
+  geom_friction,
+  joint_stiffness_damping,
+)
+from .rewards import (
+  ang_vel_xy_l2,
+  contact_forces_excess,
+  dof_torques_limits,
+  dof_vel_limits,
+  feet_air_time_positive_biped,
+  feet_parallel,
+  feet_stumble,
+  joint_deviation_l1,
+  lin_vel_z_l2,
+  track_ang_vel_z_exp,
+  track_lin_vel_xy_exp,
+  undesired_contacts,
+)
+
+__all__ = [
+  "DelayedJointPositionAction",
+  "DelayedJointPositionActionCfg",
+  "ang_vel_xy_l2",
+  "base_height",
+  "base_quat",
+  "body_mass",
+  "contact_forces",
+  "contact_forces_excess",
+  "dof_torques_limits",
+  "dof_vel_limits",
+  "feet_air_time_positive_biped",
+  "feet_parallel",
+  "feet_stumble",
+  "geom_friction",
+  "geom_restitution",
+  "joint_deviation_l1",
+  "joint_stiffness_damping",
+  "lin_vel_z_l2",
+  "reward_weight_linear",
+  "track_ang_vel_z_exp",
+  "track_lin_vel_xy_exp",
+  "undesired_contacts",
+]

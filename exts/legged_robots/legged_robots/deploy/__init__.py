@@ -5,23 +5,23 @@ node can read ``exported/deploy.yaml`` without torch, warp or mjlab installed.
 """
 
 from legged_robots.deploy.contract import (
-    SCHEMA_VERSION,
-    ActionSpec,
-    CommandSpec,
-    ContractError,
-    DeployContract,
-    ObservationTerm,
-    PolicySpec,
-    RobotModel,
+  SCHEMA_VERSION,
+  ActionSpec,
+  CommandSpec,
+  ContractError,
+  DeployContract,
+  ObservationTerm,
+  PolicySpec,
+  RobotModel,
 )
 
 __all__ = [
-    "SCHEMA_VERSION",
-    "ActionSpec",
-    "CommandSpec",
-    "ContractError",
-    "DeployContract",
-    "ObservationTerm",
-    "PolicySpec",
-    "RobotModel",
+  "SCHEMA_VERSION",
+  "ActionSpec",
+  "CommandSpec",
+  "ContractError",
+  "DeployContract",
+  "ObservationTerm",
+  "PolicySpec",
+  "RobotModel",
 ]

@@ -31,218 +31,215 @@ SCHEMA_VERSION = 1
 
 
 class ContractError(ValueError):
-    """A deploy.yaml that is missing fields, has inconsistent sizes or a wrong version."""
+  """A deploy.yaml that is missing fields, has inconsistent sizes or a wrong version."""
 
 
 @dataclass
 class RobotModel:
-    """Which MJCF the policy was trained on."""
+  """Which MJCF the policy was trained on."""
 
-    entity_name: str
-    """Name of the robot entity in the training scene (e.g. ``robot``)."""
-    model_name: str
-    """The ``<mujoco model=...>`` name of the robot MJCF."""
-    mjcf_path: str | None
-    """Path of the robot MJCF on the exporting machine, or None if it was built in code."""
-    spec_fn: str
-    """``module:qualname`` of the function that builds the robot's MjSpec."""
+  entity_name: str
+  """Name of the robot entity in the training scene (e.g. ``robot``)."""
+  model_name: str
+  """The ``<mujoco model=...>`` name of the robot MJCF."""
+  mjcf_path: str | None
+  """Path of the robot MJCF on the exporting machine, or None if it was built in code."""
+  spec_fn: str
+  """``module:qualname`` of the function that builds the robot's MjSpec."""
 
 
 @dataclass
 class ActionSpec:
-    """How policy outputs become joint position targets."""
+  """How policy outputs become joint position targets."""
 
-    term: str
-    """Name of the action term in the training env (e.g. ``joint_pos``)."""
-    scale: list[float]
-    offset: list[float]
-    """Offsets; with ``use_default_offset`` these equal ``default_joint_pos``."""
-    clip: list[list[float]] | None
-    """Per-joint ``[low, high]`` on the raw policy output, or None for no clip."""
+  term: str
+  """Name of the action term in the training env (e.g. ``joint_pos``)."""
+  scale: list[float]
+  offset: list[float]
+  """Offsets; with ``use_default_offset`` these equal ``default_joint_pos``."""
+  clip: list[list[float]] | None
+  """Per-joint ``[low, high]`` on the raw policy output, or None for no clip."""
 
 
 @dataclass
 class ObservationTerm:
-    """One term of the policy observation vector, in order."""
+  """One term of the policy observation vector, in order."""
 
-    name: str
-    size: int
-    """Width of this term in the policy input, history included."""
-    func: str
-    """``module:qualname`` of the training env's term function."""
-    params: dict[str, Any] = field(default_factory=dict)
-    """The term's parameters as plain YAML data (entity refs become dicts)."""
-    scale: float | list[float] | None = None
-    clip: list[float] | None = None
-    history_length: int = 0
-    flatten_history_dim: bool = True
+  name: str
+  size: int
+  """Width of this term in the policy input, history included."""
+  func: str
+  """``module:qualname`` of the training env's term function."""
+  params: dict[str, Any] = field(default_factory=dict)
+  """The term's parameters as plain YAML data (entity refs become dicts)."""
+  scale: float | list[float] | None = None
+  clip: list[float] | None = None
+  history_length: int = 0
+  flatten_history_dim: bool = True
 
 
 @dataclass
 class CommandSpec:
-    """A command term and the ranges it was sampled from in training."""
+  """A command term and the ranges it was sampled from in training."""
 
-    name: str
-    type: str
-    """``module:qualname`` of the command cfg class."""
-    ranges: dict[str, list[float]] = field(default_factory=dict)
-    """E.g. ``lin_vel_x: [-1.0, 1.0]``; empty when the command has no ranges."""
+  name: str
+  type: str
+  """``module:qualname`` of the command cfg class."""
+  ranges: dict[str, list[float]] = field(default_factory=dict)
+  """E.g. ``lin_vel_x: [-1.0, 1.0]``; empty when the command has no ranges."""
 
 
 @dataclass
 class PolicySpec:
-    """The ONNX file and its signature."""
+  """The ONNX file and its signature."""
 
-    file: str
-    input_names: list[str]
-    output_names: list[str]
-    obs_dim: int
-    action_dim: int
-    recurrent: bool = False
-    rnn_type: str | None = None
-    rnn_hidden_dim: int | None = None
-    rnn_num_layers: int | None = None
+  file: str
+  input_names: list[str]
+  output_names: list[str]
+  obs_dim: int
+  action_dim: int
+  recurrent: bool = False
+  rnn_type: str | None = None
+  rnn_hidden_dim: int | None = None
+  rnn_num_layers: int | None = None
 
 
 @dataclass
 class DeployContract:
-    """The whole contract; one instance per exported policy."""
+  """The whole contract; one instance per exported policy."""
 
-    task: str
-    robot: RobotModel
-    joint_names: list[str]
-    """Joints in policy (action) order."""
-    default_joint_pos: list[float]
-    stiffness: list[float]
-    """kp per joint, policy order."""
-    damping: list[float]
-    """kd per joint, policy order."""
-    effort_limit: list[float]
-    """|tau| limit per joint in N·m (inf when unlimited)."""
-    action: ActionSpec
-    physics_dt: float
-    decimation: int
-    step_dt: float
-    """Control period = physics_dt * decimation."""
-    observations: list[ObservationTerm]
-    commands: list[CommandSpec]
-    policy: PolicySpec
-    schema_version: int = SCHEMA_VERSION
+  task: str
+  robot: RobotModel
+  joint_names: list[str]
+  """Joints in policy (action) order."""
+  default_joint_pos: list[float]
+  stiffness: list[float]
+  """kp per joint, policy order."""
+  damping: list[float]
+  """kd per joint, policy order."""
+  effort_limit: list[float]
+  """|tau| limit per joint in N·m (inf when unlimited)."""
+  action: ActionSpec
+  physics_dt: float
+  decimation: int
+  step_dt: float
+  """Control period = physics_dt * decimation."""
+  observations: list[ObservationTerm]
+  commands: list[CommandSpec]
+  policy: PolicySpec
+  schema_version: int = SCHEMA_VERSION
 
-    def validate(self) -> None:
-        """Raise ContractError naming the first inconsistency."""
-        if self.schema_version != SCHEMA_VERSION:
-            raise ContractError(
-                f"deploy.yaml has schema_version {self.schema_version}, this reader knows "
-                f"{SCHEMA_VERSION}: re-export the policy with play.py from this st_gym version."
-            )
-        n = len(self.joint_names)
-        per_joint = {
-            "default_joint_pos": self.default_joint_pos,
-            "stiffness": self.stiffness,
-            "damping": self.damping,
-            "effort_limit": self.effort_limit,
-            "action.scale": self.action.scale,
-            "action.offset": self.action.offset,
-        }
-        if self.action.clip is not None:
-            per_joint["action.clip"] = self.action.clip
-        for name, values in per_joint.items():
-            if len(values) != n:
-                raise ContractError(
-                    f"{name} has {len(values)} entries but joint_names has {n}: "
-                    "every per-joint list must follow joint_names."
-                )
-        if n != self.policy.action_dim:
-            raise ContractError(f"policy.action_dim={self.policy.action_dim} but {n} joints")
-        obs_total = sum(term.size for term in self.observations)
-        if obs_total != self.policy.obs_dim:
-            raise ContractError(
-                f"observation terms sum to {obs_total} but policy.obs_dim={self.policy.obs_dim}"
-            )
-        if not np.isclose(self.physics_dt * self.decimation, self.step_dt, rtol=1e-9):
-            raise ContractError(
-                f"step_dt={self.step_dt} != physics_dt*decimation="
-                f"{self.physics_dt * self.decimation}"
-            )
-        if self.policy.recurrent and self.policy.rnn_type not in ("lstm", "gru"):
-            raise ContractError(f"recurrent policy with rnn_type={self.policy.rnn_type!r}")
+  def validate(self) -> None:
+    """Raise ContractError naming the first inconsistency."""
+    if self.schema_version != SCHEMA_VERSION:
+      raise ContractError(
+        f"deploy.yaml has schema_version {self.schema_version}, this reader knows "
+        f"{SCHEMA_VERSION}: re-export the policy with play.py from this st_gym version."
+      )
+    n = len(self.joint_names)
+    per_joint = {
+      "default_joint_pos": self.default_joint_pos,
+      "stiffness": self.stiffness,
+      "damping": self.damping,
+      "effort_limit": self.effort_limit,
+      "action.scale": self.action.scale,
+      "action.offset": self.action.offset,
+    }
+    if self.action.clip is not None:
+      per_joint["action.clip"] = self.action.clip
+    for name, values in per_joint.items():
+      if len(values) != n:
+        raise ContractError(
+          f"{name} has {len(values)} entries but joint_names has {n}: "
+          "every per-joint list must follow joint_names."
+        )
+    if n != self.policy.action_dim:
+      raise ContractError(f"policy.action_dim={self.policy.action_dim} but {n} joints")
+    obs_total = sum(term.size for term in self.observations)
+    if obs_total != self.policy.obs_dim:
+      raise ContractError(f"observation terms sum to {obs_total} but policy.obs_dim={self.policy.obs_dim}")
+    if not np.isclose(self.physics_dt * self.decimation, self.step_dt, rtol=1e-9):
+      raise ContractError(
+        f"step_dt={self.step_dt} != physics_dt*decimation={self.physics_dt * self.decimation}"
+      )
+    if self.policy.recurrent and self.policy.rnn_type not in ("lstm", "gru"):
+      raise ContractError(f"recurrent policy with rnn_type={self.policy.rnn_type!r}")
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+  def to_dict(self) -> dict[str, Any]:
+    return asdict(self)
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DeployContract:
-        """Build from plain data; unknown or missing keys are errors naming the key."""
-        nested = {
-            "robot": RobotModel,
-            "action": ActionSpec,
-            "policy": PolicySpec,
-        }
-        kwargs = _checked_kwargs(cls, data, "deploy.yaml")
-        for key, sub_cls in nested.items():
-            kwargs[key] = sub_cls(**_checked_kwargs(sub_cls, data[key], key))
-        kwargs["observations"] = [
-            ObservationTerm(**_checked_kwargs(ObservationTerm, term, f"observations[{i}]"))
-            for i, term in enumerate(data["observations"])
-        ]
-        kwargs["commands"] = [
-            CommandSpec(**_checked_kwargs(CommandSpec, term, f"commands[{i}]"))
-            for i, term in enumerate(data["commands"])
-        ]
-        contract = cls(**kwargs)
-        contract.validate()
-        return contract
+  @classmethod
+  def from_dict(cls, data: dict[str, Any]) -> DeployContract:
+    """Build from plain data; unknown or missing keys are errors naming the key."""
+    nested = {
+      "robot": RobotModel,
+      "action": ActionSpec,
+      "policy": PolicySpec,
+    }
+    kwargs = _checked_kwargs(cls, data, "deploy.yaml")
+    for key, sub_cls in nested.items():
+      kwargs[key] = sub_cls(**_checked_kwargs(sub_cls, data[key], key))
+    kwargs["observations"] = [
+      ObservationTerm(**_checked_kwargs(ObservationTerm, term, f"observations[{i}]"))
+      for i, term in enumerate(data["observations"])
+    ]
+    kwargs["commands"] = [
+      CommandSpec(**_checked_kwargs(CommandSpec, term, f"commands[{i}]"))
+      for i, term in enumerate(data["commands"])
+    ]
+    contract = cls(**kwargs)
+    contract.validate()
+    return contract
 
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Validate, then write YAML atomically (temp file in the same folder + rename)."""
-        self.validate()
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        text = yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual mode
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+  def save(self, path: str | os.PathLike[str]) -> None:
+    """Validate, then write YAML atomically (temp file in the same folder + rename)."""
+    self.validate()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+      with os.fdopen(fd, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+      umask = os.umask(0)
+      os.umask(umask)
+      os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual mode
+      os.replace(tmp, path)
+    except BaseException:
+      Path(tmp).unlink(missing_ok=True)
+      raise
 
-    @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> DeployContract:
-        path = Path(path)
-        if not path.is_file():
-            raise ContractError(f"no deploy contract at {path}: export the policy first")
-        with open(path) as f:
-            data = yaml.safe_load(f)
-        if not isinstance(data, dict):
-            raise ContractError(f"{path} is not a YAML mapping")
-        try:
-            return cls.from_dict(data)
-        except ContractError as e:
-            raise ContractError(f"{path}: {e}") from e
+  @classmethod
+  def load(cls, path: str | os.PathLike[str]) -> DeployContract:
+    path = Path(path)
+    if not path.is_file():
+      raise ContractError(f"no deploy contract at {path}: export the policy first")
+    with open(path) as f:
+      data = yaml.safe_load(f)
+    if not isinstance(data, dict):
+      raise ContractError(f"{path} is not a YAML mapping")
+    try:
+      return cls.from_dict(data)
+    except ContractError as e:
+      raise ContractError(f"{path}: {e}") from e
 
 
 def _checked_kwargs(cls: type, data: Any, where: str) -> dict[str, Any]:
-    """Return data as kwargs for dataclass cls, rejecting unknown and missing keys."""
-    if not isinstance(data, dict):
-        raise ContractError(f"{where} must be a mapping, got {type(data).__name__}")
-    names = {f.name for f in fields(cls)}
-    required = {
-        f.name
-        for f in fields(cls)
-        if f.default is f.default_factory  # both MISSING: the field has no default
-    }
-    unknown = sorted(set(data) - names)
-    if unknown:
-        raise ContractError(f"{where}: unknown keys {unknown}; known: {sorted(names)}")
-    missing = sorted(required - set(data))
-    if missing:
-        raise ContractError(f"{where}: missing keys {missing}")
-    return dict(data)
+  """Return data as kwargs for dataclass cls, rejecting unknown and missing keys."""
+  if not isinstance(data, dict):
+    raise ContractError(f"{where} must be a mapping, got {type(data).__name__}")
+  names = {f.name for f in fields(cls)}
+  required = {
+    f.name
+    for f in fields(cls)
+    if f.default is f.default_factory  # both MISSING: the field has no default
+  }
+  unknown = sorted(set(data) - names)
+  if unknown:
+    raise ContractError(f"{where}: unknown keys {unknown}; known: {sorted(names)}")
+  missing = sorted(required - set(data))
+  if missing:
+    raise ContractError(f"{where}: missing keys {missing}")
+  return dict(data)

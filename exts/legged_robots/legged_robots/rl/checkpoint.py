@@ -23,138 +23,136 @@ REQUIRED_KEYS = ("actor_state_dict", "critic_state_dict", "optimizer_state_dict"
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Call write(tmp) on a temp file beside path, fsync it, then rename it over path."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        tmp.chmod(_default_file_mode())  # mkstemp creates 0600; give the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+  """Call write(tmp) on a temp file beside path, fsync it, then rename it over path."""
+  path.parent.mkdir(parents=True, exist_ok=True)
+  fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+  os.close(fd)
+  tmp = Path(tmp_name)
+  try:
+    write(tmp)
+    with open(tmp, "rb+") as f:
+      os.fsync(f.fileno())
+    tmp.chmod(_default_file_mode())  # mkstemp creates 0600; give the usual mode
+    os.replace(tmp, path)
+  except BaseException:
+    tmp.unlink(missing_ok=True)
+    raise
 
 
 def _default_file_mode() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+  umask = os.umask(0)
+  os.umask(umask)
+  return 0o666 & ~umask
 
 
 def atomic_torch_save(obj: Any, path: Path) -> None:
-    atomic_write(path, lambda tmp: torch.save(obj, tmp))
+  atomic_write(path, lambda tmp: torch.save(obj, tmp))
 
 
 def list_checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
-    """``(iteration, path)`` of every ``model_<i>.pt`` in run_dir, by iteration."""
-    found = []
-    for path in run_dir.iterdir():
-        match = _CKPT_RE.match(path.name)
-        if match and path.is_file():
-            found.append((int(match.group(1)), path))
-    return sorted(found)
+  """``(iteration, path)`` of every ``model_<i>.pt`` in run_dir, by iteration."""
+  found = []
+  for path in run_dir.iterdir():
+    match = _CKPT_RE.match(path.name)
+    if match and path.is_file():
+      found.append((int(match.group(1)), path))
+  return sorted(found)
 
 
 def resolve_checkpoint(experiment_dir: Path, load_run: str, checkpoint: str) -> Path:
-    """Find the checkpoint named by ``--load_run`` and ``--checkpoint``.
+  """Find the checkpoint named by ``--load_run`` and ``--checkpoint``.
 
-    load_run: a run folder name under experiment_dir, a path to a run folder, or ``-1``
-    for the newest run (by its timestamped name) that holds a checkpoint.
-    checkpoint: an iteration number, a file name, a path, or ``-1`` for the newest.
-    """
-    candidate = Path(checkpoint)
-    if checkpoint != "-1" and candidate.suffix == ".pt" and candidate.is_file():
-        return candidate
-    run_dir = _resolve_run(experiment_dir, load_run)
-    ckpts = list_checkpoints(run_dir)
-    if not ckpts:
-        raise CheckpointError(
-            f"run {run_dir} holds no model_<iter>.pt checkpoint: pick another run with "
-            "--load_run, or train longer (checkpoints are saved every save_interval)."
-        )
-    if checkpoint == "-1":
-        return ckpts[-1][1]
-    wanted = run_dir / (f"model_{checkpoint}.pt" if checkpoint.isdigit() else checkpoint)
-    if not wanted.is_file():
-        have = ", ".join(p.name for _, p in ckpts[-8:])
-        raise CheckpointError(
-            f"checkpoint {wanted.name} not found in {run_dir}; available: {have}. "
-            "Pass one of them with --checkpoint, or --checkpoint -1 for the newest."
-        )
-    return wanted
+  load_run: a run folder name under experiment_dir, a path to a run folder, or ``-1``
+  for the newest run (by its timestamped name) that holds a checkpoint.
+  checkpoint: an iteration number, a file name, a path, or ``-1`` for the newest.
+  """
+  candidate = Path(checkpoint)
+  if checkpoint != "-1" and candidate.suffix == ".pt" and candidate.is_file():
+    return candidate
+  run_dir = _resolve_run(experiment_dir, load_run)
+  ckpts = list_checkpoints(run_dir)
+  if not ckpts:
+    raise CheckpointError(
+      f"run {run_dir} holds no model_<iter>.pt checkpoint: pick another run with "
+      "--load_run, or train longer (checkpoints are saved every save_interval)."
+    )
+  if checkpoint == "-1":
+    return ckpts[-1][1]
+  wanted = run_dir / (f"model_{checkpoint}.pt" if checkpoint.isdigit() else checkpoint)
+  if not wanted.is_file():
+    have = ", ".join(p.name for _, p in ckpts[-8:])
+    raise CheckpointError(
+      f"checkpoint {wanted.name} not found in {run_dir}; available: {have}. "
+      "Pass one of them with --checkpoint, or --checkpoint -1 for the newest."
+    )
+  return wanted
 
 
 def _resolve_run(experiment_dir: Path, load_run: str) -> Path:
-    direct = Path(load_run)
-    if load_run != "-1" and direct.is_dir() and direct.parent != Path("."):
-        return direct
-    if not experiment_dir.is_dir():
-        raise CheckpointError(
-            f"no runs in {experiment_dir}: train first (scripts/st_rl/train.py --task ...) "
-            "or pass the --experiment_name the run was trained with."
-        )
-    runs = sorted(p for p in experiment_dir.iterdir() if p.is_dir())
-    if load_run == "-1":
-        with_ckpt = [r for r in runs if list_checkpoints(r)]
-        if not with_ckpt:
-            raise CheckpointError(
-                f"no run in {experiment_dir} holds a checkpoint: train first, or pass "
-                "--load_run <folder> --checkpoint <file> explicitly."
-            )
-        return with_ckpt[-1]
-    run_dir = experiment_dir / load_run
-    if not run_dir.is_dir():
-        have = ", ".join(r.name for r in runs[-8:]) or "none"
-        raise CheckpointError(
-            f"run {load_run!r} not found in {experiment_dir}; available: {have}. "
-            "Pass one of them with --load_run, or --load_run -1 for the newest."
-        )
-    return run_dir
+  direct = Path(load_run)
+  if load_run != "-1" and direct.is_dir() and direct.parent != Path("."):
+    return direct
+  if not experiment_dir.is_dir():
+    raise CheckpointError(
+      f"no runs in {experiment_dir}: train first (scripts/st_rl/train.py --task ...) "
+      "or pass the --experiment_name the run was trained with."
+    )
+  runs = sorted(p for p in experiment_dir.iterdir() if p.is_dir())
+  if load_run == "-1":
+    with_ckpt = [r for r in runs if list_checkpoints(r)]
+    if not with_ckpt:
+      raise CheckpointError(
+        f"no run in {experiment_dir} holds a checkpoint: train first, or pass "
+        "--load_run <folder> --checkpoint <file> explicitly."
+      )
+    return with_ckpt[-1]
+  run_dir = experiment_dir / load_run
+  if not run_dir.is_dir():
+    have = ", ".join(r.name for r in runs[-8:]) or "none"
+    raise CheckpointError(
+      f"run {load_run!r} not found in {experiment_dir}; available: {have}. "
+      "Pass one of them with --load_run, or --load_run -1 for the newest."
+    )
+  return run_dir
 
 
 def read_checkpoint(path: Path) -> dict[str, Any]:
-    """Load a checkpoint on CPU, or raise CheckpointError if truncated or foreign."""
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as e:
-        raise CheckpointError(
-            f"cannot read checkpoint {path} ({type(e).__name__}): the file is truncated or "
-            "not a torch checkpoint. Pick an earlier one with --checkpoint <iter>."
-        ) from e
-    missing = [k for k in REQUIRED_KEYS if not isinstance(data, dict) or k not in data]
-    if missing:
-        raise CheckpointError(
-            f"{path} is not a st_rl/rsl_rl checkpoint (missing {missing}). Pass a "
-            "model_<iter>.pt written by scripts/st_rl/train.py."
-        )
-    return data
+  """Load a checkpoint on CPU, or raise CheckpointError if truncated or foreign."""
+  try:
+    data = torch.load(path, map_location="cpu", weights_only=False)
+  except Exception as e:
+    raise CheckpointError(
+      f"cannot read checkpoint {path} ({type(e).__name__}): the file is truncated or "
+      "not a torch checkpoint. Pick an earlier one with --checkpoint <iter>."
+    ) from e
+  missing = [k for k in REQUIRED_KEYS if not isinstance(data, dict) or k not in data]
+  if missing:
+    raise CheckpointError(
+      f"{path} is not a st_rl/rsl_rl checkpoint (missing {missing}). Pass a "
+      "model_<iter>.pt written by scripts/st_rl/train.py."
+    )
+  return data
 
 
 def policy_io_dims(actor_state: dict[str, torch.Tensor]) -> tuple[int, int]:
-    """(observation size, action size) of a saved actor, read from its weight shapes."""
-    linear = sorted(
-        (int(m.group(1)), key)
-        for key in actor_state
-        if (m := re.fullmatch(r"mlp\.(\d+)\.weight", key))
-    )
-    if not linear:
-        raise CheckpointError("checkpoint actor has no mlp.<i>.weight layers: not an rsl_rl MLP")
-    # The input side is the RNN when there is one, else the first MLP layer.
-    first = actor_state.get("rnn.rnn.weight_ih_l0", actor_state[linear[0][1]])
-    return int(first.shape[1]), int(actor_state[linear[-1][1]].shape[0])
+  """(observation size, action size) of a saved actor, read from its weight shapes."""
+  linear = sorted(
+    (int(m.group(1)), key) for key in actor_state if (m := re.fullmatch(r"mlp\.(\d+)\.weight", key))
+  )
+  if not linear:
+    raise CheckpointError("checkpoint actor has no mlp.<i>.weight layers: not an rsl_rl MLP")
+  # The input side is the RNN when there is one, else the first MLP layer.
+  first = actor_state.get("rnn.rnn.weight_ih_l0", actor_state[linear[0][1]])
+  return int(first.shape[1]), int(actor_state[linear[-1][1]].shape[0])
 
 
 def check_fits(path: Path, data: dict[str, Any], obs_dim: int, action_dim: int) -> None:
-    """Raise CheckpointError when the checkpoint's actor does not fit the env's sizes."""
-    ckpt_obs, ckpt_act = policy_io_dims(data["actor_state_dict"])
-    if (ckpt_obs, ckpt_act) != (obs_dim, action_dim):
-        raise CheckpointError(
-            f"checkpoint {path} was trained with {ckpt_obs} observations and {ckpt_act} "
-            f"actions, but this task has {obs_dim} observations and {action_dim} actions. "
-            "Pick a run of the same task (--task/--load_run), or the same observation "
-            "overrides it was trained with."
-        )
+  """Raise CheckpointError when the checkpoint's actor does not fit the env's sizes."""
+  ckpt_obs, ckpt_act = policy_io_dims(data["actor_state_dict"])
+  if (ckpt_obs, ckpt_act) != (obs_dim, action_dim):
+    raise CheckpointError(
+      f"checkpoint {path} was trained with {ckpt_obs} observations and {ckpt_act} "
+      f"actions, but this task has {obs_dim} observations and {action_dim} actions. "
+      "Pick a run of the same task (--task/--load_run), or the same observation "
+      "overrides it was trained with."
+    )

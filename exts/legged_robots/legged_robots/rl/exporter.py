@@ -26,79 +26,79 @@ CONTRACT_NAME = "deploy.yaml"
 
 
 def policy_spec(actor: MLPModel, action_dim: int) -> PolicySpec:
-    """ONNX signature of actor, as rsl_rl's export wrapper defines it."""
-    wrapper = actor.as_onnx(verbose=False)
-    rnn = getattr(wrapper, "rnn", None)
-    return PolicySpec(
-        file=ONNX_NAME,
-        input_names=list(wrapper.input_names),
-        output_names=list(wrapper.output_names),
-        obs_dim=int(actor.obs_dim),
-        action_dim=action_dim,
-        recurrent=bool(wrapper.is_recurrent),
-        rnn_type=getattr(wrapper, "rnn_type", None),
-        rnn_hidden_dim=None if rnn is None else int(rnn.hidden_size),
-        rnn_num_layers=None if rnn is None else int(rnn.num_layers),
-    )
+  """ONNX signature of actor, as rsl_rl's export wrapper defines it."""
+  wrapper = actor.as_onnx(verbose=False)
+  rnn = getattr(wrapper, "rnn", None)
+  return PolicySpec(
+    file=ONNX_NAME,
+    input_names=list(wrapper.input_names),
+    output_names=list(wrapper.output_names),
+    obs_dim=int(actor.obs_dim),
+    action_dim=action_dim,
+    recurrent=bool(wrapper.is_recurrent),
+    rnn_type=getattr(wrapper, "rnn_type", None),
+    rnn_hidden_dim=None if rnn is None else int(rnn.hidden_size),
+    rnn_num_layers=None if rnn is None else int(rnn.num_layers),
+  )
 
 
 def export_onnx(actor: MLPModel, path: Path, metadata: dict[str, str]) -> None:
-    """Write actor as ONNX (opset 18, batch 1) with metadata_props, atomically."""
-    wrapper = actor.as_onnx(verbose=False)
-    wrapper.to("cpu").eval()
+  """Write actor as ONNX (opset 18, batch 1) with metadata_props, atomically."""
+  wrapper = actor.as_onnx(verbose=False)
+  wrapper.to("cpu").eval()
 
-    def write(tmp: Path) -> None:
-        # dynamo=False: the legacy tracer handles rsl_rl's wrappers and keeps the
-        # named inputs/outputs; dynamic_axes={} pins batch size 1 as the runtimes use.
-        torch.onnx.export(
-            wrapper,
-            wrapper.get_dummy_inputs(),
-            str(tmp),
-            export_params=True,
-            opset_version=OPSET,
-            input_names=wrapper.input_names,
-            output_names=wrapper.output_names,
-            dynamic_axes={},
-            dynamo=False,
-        )
-        model = onnx.load(str(tmp))
-        for key, value in metadata.items():
-            entry = model.metadata_props.add()
-            entry.key, entry.value = key, value
-        onnx.save(model, str(tmp))
+  def write(tmp: Path) -> None:
+    # dynamo=False: the legacy tracer handles rsl_rl's wrappers and keeps the
+    # named inputs/outputs; dynamic_axes={} pins batch size 1 as the runtimes use.
+    torch.onnx.export(
+      wrapper,
+      wrapper.get_dummy_inputs(),
+      str(tmp),
+      export_params=True,
+      opset_version=OPSET,
+      input_names=wrapper.input_names,
+      output_names=wrapper.output_names,
+      dynamic_axes={},
+      dynamo=False,
+    )
+    model = onnx.load(str(tmp))
+    for key, value in metadata.items():
+      entry = model.metadata_props.add()
+      entry.key, entry.value = key, value
+    onnx.save(model, str(tmp))
 
-    atomic_write(path, write)
+  atomic_write(path, write)
 
 
 def onnx_metadata(contract: DeployContract, iteration: int | None) -> dict[str, str]:
-    """Flat string metadata: the runtime can check the graph against deploy.yaml."""
-    meta = {
-        "schema_version": str(contract.schema_version),
-        "task": contract.task,
-        "joint_names": json.dumps(contract.joint_names),
-        "default_joint_pos": json.dumps(contract.default_joint_pos),
-        "action_scale": json.dumps(contract.action.scale),
-        "observation_names": json.dumps([t.name for t in contract.observations]),
-        "observation_sizes": json.dumps([t.size for t in contract.observations]),
-        "command_names": json.dumps([c.name for c in contract.commands]),
-        "step_dt": repr(contract.step_dt),
-        "recurrent": json.dumps(contract.policy.recurrent),
-    }
-    if iteration is not None:
-        meta["iteration"] = str(iteration)
-    return meta
+  """Flat string metadata: the runtime can check the graph against deploy.yaml."""
+  meta = {
+    "schema_version": str(contract.schema_version),
+    "task": contract.task,
+    "joint_names": json.dumps(contract.joint_names),
+    "default_joint_pos": json.dumps(contract.default_joint_pos),
+    "action_scale": json.dumps(contract.action.scale),
+    "observation_names": json.dumps([t.name for t in contract.observations]),
+    "observation_sizes": json.dumps([t.size for t in contract.observations]),
+    "command_names": json.dumps([c.name for c in contract.commands]),
+    "step_dt": repr(contract.step_dt),
+    "recurrent": json.dumps(contract.policy.recurrent),
+  }
+  if iteration is not None:
+    meta["iteration"] = str(iteration)
+  return meta
 
 
 def export_policy(
-    actor: MLPModel,
-    env: ManagerBasedRlEnv,
-    task_id: str,
-    out_dir: Path,
-    iteration: int | None = None,
+  actor: MLPModel,
+  env: ManagerBasedRlEnv,
+  task_id: str,
+  out_dir: Path,
+  iteration: int | None = None,
 ) -> DeployContract:
-    """Write out_dir/policy.onnx and out_dir/deploy.yaml; return the contract."""
-    action_dim = int(env.action_manager.total_action_dim)
-    contract = build_contract(env, task_id, policy_spec(actor, action_dim))
-    export_onnx(actor, out_dir / ONNX_NAME, onnx_metadata(contract, iteration))
-    contract.save(out_dir / CONTRACT_NAME)
-    return contract
+  """Write out_dir/policy.onnx and out_dir/deploy.yaml; return the contract."""
+  action_dim = int(env.action_manager.total_action_dim)
+  contract = build_contract(env, task_id, policy_spec(actor, action_dim))
+  export_onnx(actor, out_dir / ONNX_NAME, onnx_metadata(contract, iteration))
+  contract.save(out_dir / CONTRACT_NAME)
+  return contract

@@ -21,69 +21,65 @@ EXPORT_DIR = "exported"
 
 
 class StRlOnPolicyRunner(MjlabOnPolicyRunner):
-    """PPO runner whose checkpoints are atomic and always come with an exported policy."""
+  """PPO runner whose checkpoints are atomic and always come with an exported policy."""
 
-    env: RslRlVecEnvWrapper
+  env: RslRlVecEnvWrapper
 
-    def __init__(
-        self,
-        env: RslRlVecEnvWrapper,
-        train_cfg: dict,
-        task_id: str,
-        log_dir: str | None = None,
-        device: str = "cpu",
-    ) -> None:
-        super().__init__(env, train_cfg, log_dir, device)
-        self.task_id = task_id
-        self.logger = ProgressLogger(
-            log_dir=log_dir,
-            cfg=self.cfg,
-            env_cfg=self.env.cfg,
-            num_envs=self.env.num_envs,
-            is_distributed=self.is_distributed,
-            gpu_world_size=self.gpu_world_size,
-            gpu_global_rank=self.gpu_global_rank,
-            device=self.device,
-        )
+  def __init__(
+    self,
+    env: RslRlVecEnvWrapper,
+    train_cfg: dict,
+    task_id: str,
+    log_dir: str | None = None,
+    device: str = "cpu",
+  ) -> None:
+    super().__init__(env, train_cfg, log_dir, device)
+    self.task_id = task_id
+    self.logger = ProgressLogger(
+      log_dir=log_dir,
+      cfg=self.cfg,
+      env_cfg=self.env.cfg,
+      num_envs=self.env.num_envs,
+      is_distributed=self.is_distributed,
+      gpu_world_size=self.gpu_world_size,
+      gpu_global_rank=self.gpu_global_rank,
+      device=self.device,
+    )
 
-    def save(self, path: str, infos: dict | None = None) -> None:
-        """Write the checkpoint atomically, then export the policy beside it."""
-        state = self.alg.save()
-        state["iter"] = self.current_learning_iteration
-        env_state = {"common_step_counter": self.env.unwrapped.common_step_counter}
-        state["infos"] = {**(infos or {}), "env_state": env_state}
-        atomic_torch_save(state, Path(path))
-        if self.cfg.get("upload_model", False):
-            self.logger.save_model(path, self.current_learning_iteration)
-        self.export(Path(path).parent / EXPORT_DIR)
+  def save(self, path: str, infos: dict | None = None) -> None:
+    """Write the checkpoint atomically, then export the policy beside it."""
+    state = self.alg.save()
+    state["iter"] = self.current_learning_iteration
+    env_state = {"common_step_counter": self.env.unwrapped.common_step_counter}
+    state["infos"] = {**(infos or {}), "env_state": env_state}
+    atomic_torch_save(state, Path(path))
+    if self.cfg.get("upload_model", False):
+      self.logger.save_model(path, self.current_learning_iteration)
+    self.export(Path(path).parent / EXPORT_DIR)
 
-    def export(self, out_dir: Path) -> None:
-        export_policy(
-            self.alg.get_policy(),
-            self.env.unwrapped,
-            self.task_id,
-            out_dir,
-            iteration=self.current_learning_iteration,
-        )
+  def export(self, out_dir: Path, iteration: int | None = None) -> None:
+    """Write policy.onnx + deploy.yaml; iteration (default: current) goes in metadata."""
+    it = self.current_learning_iteration if iteration is None else iteration
+    export_policy(self.alg.get_policy(), self.env.unwrapped, self.task_id, out_dir, it)
 
-    def load(
-        self,
-        path: str,
-        load_cfg: dict | None = None,
-        strict: bool = True,
-        map_location: str | None = None,
-    ) -> dict:
-        """Load a checkpoint written by ``save``; raise CheckpointError if it is unusable.
+  def load(
+    self,
+    path: str,
+    load_cfg: dict | None = None,
+    strict: bool = True,
+    map_location: str | None = None,
+  ) -> dict:
+    """Load a checkpoint written by ``save``; raise CheckpointError if it is unusable.
 
-        load_cfg selects what to restore (rsl_rl keys: actor, critic, optimizer,
-        iteration); None restores everything, which is what resuming needs.
-        """
-        data = read_checkpoint(Path(path))
-        loaded_iteration = self.alg.load(data, load_cfg, strict)
-        if loaded_iteration:
-            # ``iter`` is the last finished iteration; learning continues after it.
-            self.current_learning_iteration = int(data["iter"]) + 1
-        infos = data.get("infos") or {}
-        if load_cfg is None and "env_state" in infos:
-            self.env.unwrapped.common_step_counter = infos["env_state"]["common_step_counter"]
-        return infos
+    load_cfg selects what to restore (rsl_rl keys: actor, critic, optimizer,
+    iteration); None restores everything, which is what resuming needs.
+    """
+    data = read_checkpoint(Path(path))
+    loaded_iteration = self.alg.load(data, load_cfg, strict)
+    if loaded_iteration:
+      # ``iter`` is the last finished iteration; learning continues after it.
+      self.current_learning_iteration = int(data["iter"]) + 1
+    infos = data.get("infos") or {}
+    if load_cfg is None and "env_state" in infos:
+      self.env.unwrapped.common_step_counter = infos["env_state"]["common_step_counter"]
+    return infos

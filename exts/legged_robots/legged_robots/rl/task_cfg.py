@@ -17,68 +17,66 @@ OVERRIDE_ROOTS = ("env", "agent")
 
 
 def registered_tasks() -> list[str]:
-    """Every task id in mjlab's registry (importing mjlab loads our entry point)."""
-    import mjlab.tasks  # noqa: F401  (registers mjlab's tasks; ours come via entry point)
-    from mjlab.tasks.registry import list_tasks
+  """Every task id in mjlab's registry (importing mjlab loads our entry point)."""
+  import mjlab.tasks  # noqa: F401  (registers mjlab's tasks; ours come via entry point)
+  from mjlab.tasks.registry import list_tasks
 
-    return list_tasks()
+  return list_tasks()
 
 
 def require_task(task: str) -> None:
-    tasks = registered_tasks()
-    if task in tasks:
-        return
-    close = difflib.get_close_matches(task, tasks, n=3, cutoff=0.4)
-    hint = f" Did you mean {', '.join(close)}?" if close else ""
-    raise StRlError(
-        f"unknown task {task!r}.{hint} Registered tasks: {', '.join(tasks)} "
-        "(scripts/list_envs.py lists them)."
-    )
+  tasks = registered_tasks()
+  if task in tasks:
+    return
+  close = difflib.get_close_matches(task, tasks, n=3, cutoff=0.4)
+  hint = f" Did you mean {', '.join(close)}?" if close else ""
+  raise StRlError(
+    f"unknown task {task!r}.{hint} Registered tasks: {', '.join(tasks)} (scripts/list_envs.py lists them)."
+  )
 
 
 def resolve_device(device: str | None) -> str:
-    if device is None:
-        return "cuda:0" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise StRlError(f"--device {device}: CUDA is not available here; use --device cpu.")
-    return device
+  if device is None:
+    return "cuda:0" if torch.cuda.is_available() else "cpu"
+  if device.startswith("cuda") and not torch.cuda.is_available():
+    raise StRlError(f"--device {device}: CUDA is not available here; use --device cpu.")
+  return device
 
 
 @dataclass
 class TaskCfgs:
-    env: ManagerBasedRlEnvCfg
-    agent: RslRlOnPolicyRunnerCfg
+  env: ManagerBasedRlEnvCfg
+  agent: RslRlOnPolicyRunnerCfg
 
 
 def load_task_cfgs(task: str, play: bool) -> TaskCfgs:
-    from mjlab.tasks.registry import load_env_cfg, load_rl_cfg
+  from mjlab.tasks.registry import load_env_cfg, load_rl_cfg
 
-    require_task(task)
-    agent = load_rl_cfg(task)
-    if not isinstance(agent, RslRlOnPolicyRunnerCfg):
-        raise StRlError(
-            f"task {task} has a {type(agent).__name__} agent config; st_rl PPO needs an "
-            "RslRlOnPolicyRunnerCfg."
-        )
-    return TaskCfgs(env=load_env_cfg(task, play=play), agent=agent)
+  require_task(task)
+  agent = load_rl_cfg(task)
+  if not isinstance(agent, RslRlOnPolicyRunnerCfg):
+    raise StRlError(
+      f"task {task} has a {type(agent).__name__} agent config; st_rl PPO needs an RslRlOnPolicyRunnerCfg."
+    )
+  return TaskCfgs(env=load_env_cfg(task, play=play), agent=agent)
 
 
 def checked_overrides(args: list[str]) -> list[Override]:
-    return parse_overrides(args, OVERRIDE_ROOTS)
+  return parse_overrides(args, OVERRIDE_ROOTS)
 
 
 def apply_cfg_overrides(cfgs: TaskCfgs, overrides: list[Override]) -> None:
-    apply_overrides({"env": cfgs.env, "agent": cfgs.agent}, overrides)
+  apply_overrides({"env": cfgs.env, "agent": cfgs.agent}, overrides)
 
 
 def set_if_given(cfg: Any, field: str, value: Any) -> None:
-    """Flags left at None keep the config's value."""
-    if value is not None:
-        setattr(cfg, field, value)
+  """Flags left at None keep the config's value."""
+  if value is not None:
+    setattr(cfg, field, value)
 
 
 def policy_io_sizes(env: RslRlVecEnvWrapper, agent: RslRlOnPolicyRunnerCfg) -> tuple[int, int]:
-    """(actor input size, action size) as rsl_rl will build the actor."""
-    obs = env.get_observations()
-    groups = agent.obs_groups["actor"]
-    return sum(int(obs[g].shape[-1]) for g in groups), int(env.num_actions)
+  """(actor input size, action size) as rsl_rl will build the actor."""
+  obs = env.get_observations()
+  groups = agent.obs_groups["actor"]
+  return sum(int(obs[g].shape[-1]) for g in groups), int(env.num_actions)

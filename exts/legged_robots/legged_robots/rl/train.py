@@ -16,120 +16,118 @@ from legged_robots.rl import checkpoint as ckpt
 from legged_robots.rl.cfg_yaml import dump_cfg
 from legged_robots.rl.errors import StRlError
 from legged_robots.rl.task_cfg import (
-    apply_cfg_overrides,
-    checked_overrides,
-    load_task_cfgs,
-    policy_io_sizes,
-    resolve_device,
-    set_if_given,
+  apply_cfg_overrides,
+  checked_overrides,
+  load_task_cfgs,
+  policy_io_sizes,
+  resolve_device,
+  set_if_given,
 )
 
 
 @dataclass
 class TrainOptions:
-    """Command-line options of train.py (defaults come from conf/train.yaml)."""
+  """Command-line options of train.py (defaults come from conf/train.yaml)."""
 
-    task: str
-    num_envs: int | None = None
-    seed: int | None = None
-    max_iterations: int | None = None
-    """Iterations to run in this invocation (a resumed run continues its count)."""
-    device: str | None = None
-    experiment_name: str | None = None
-    run_name: str | None = None
-    resume: bool = False
-    load_run: str = "-1"
-    checkpoint: str = "-1"
-    logger: Literal["tensorboard", "wandb"] = "tensorboard"
-    video: bool = False
-    video_length: int = 200
-    video_interval: int = 2000
-    log_root: str = "logs/st_rl"
-    cpu_num_envs: int = 8
-    """Env count used on CPU when --num_envs is not given."""
-    cpu_max_iterations: int = 10
-    """Iteration budget used on CPU when --max_iterations is not given."""
-    overrides: list[str] = field(default_factory=list)
+  task: str
+  num_envs: int | None = None
+  seed: int | None = None
+  max_iterations: int | None = None
+  """Iterations to run in this invocation (a resumed run continues its count)."""
+  device: str | None = None
+  experiment_name: str | None = None
+  run_name: str | None = None
+  resume: bool = False
+  load_run: str = "-1"
+  checkpoint: str = "-1"
+  logger: Literal["tensorboard", "wandb"] = "tensorboard"
+  video: bool = False
+  video_length: int = 200
+  video_interval: int = 2000
+  log_root: str = "logs/st_rl"
+  cpu_num_envs: int = 8
+  """Env count used on CPU when --num_envs is not given."""
+  cpu_max_iterations: int = 10
+  """Iteration budget used on CPU when --max_iterations is not given."""
+  overrides: list[str] = field(default_factory=list)
 
 
 def _apply_flags(opts: TrainOptions, cfgs, device: str) -> None:
-    env, agent = cfgs.env, cfgs.agent
-    num_envs, max_iterations = opts.num_envs, opts.max_iterations
-    if device == "cpu" and (num_envs is None or max_iterations is None):
-        num_envs = num_envs if num_envs is not None else opts.cpu_num_envs
-        max_iterations = max_iterations if max_iterations is not None else opts.cpu_max_iterations
-        print(
-            f"[st_rl] no CUDA device: using {num_envs} envs and {max_iterations} iterations "
-            "(pass --num_envs/--max_iterations to choose).",
-            flush=True,
-        )
-    set_if_given(env.scene, "num_envs", num_envs)
-    set_if_given(agent, "max_iterations", max_iterations)
-    set_if_given(agent, "seed", opts.seed)
-    set_if_given(agent, "experiment_name", opts.experiment_name)
-    set_if_given(agent, "run_name", opts.run_name)
-    agent.logger = opts.logger
-    agent.resume = opts.resume
-    env.seed = agent.seed
+  env, agent = cfgs.env, cfgs.agent
+  num_envs, max_iterations = opts.num_envs, opts.max_iterations
+  if device == "cpu" and (num_envs is None or max_iterations is None):
+    num_envs = num_envs if num_envs is not None else opts.cpu_num_envs
+    max_iterations = max_iterations if max_iterations is not None else opts.cpu_max_iterations
+    print(
+      f"[st_rl] no CUDA device: using {num_envs} envs and {max_iterations} iterations "
+      "(pass --num_envs/--max_iterations to choose).",
+      flush=True,
+    )
+  set_if_given(env.scene, "num_envs", num_envs)
+  set_if_given(agent, "max_iterations", max_iterations)
+  set_if_given(agent, "seed", opts.seed)
+  set_if_given(agent, "experiment_name", opts.experiment_name)
+  set_if_given(agent, "run_name", opts.run_name)
+  agent.logger = opts.logger
+  agent.resume = opts.resume
+  env.seed = agent.seed
 
 
 def _new_run_dir(experiment_dir: Path, run_name: str) -> Path:
-    name = datetime.now().strftime("%Y-%m-%d_%H-%M-%S") + (f"_{run_name}" if run_name else "")
-    run_dir = experiment_dir / name
-    if run_dir.exists():
-        raise StRlError(
-            f"run folder {run_dir} already exists (two runs started in the same second); "
-            "pass a different --run_name."
-        )
-    return run_dir
+  name = datetime.now().strftime("%Y-%m-%d_%H-%M-%S") + (f"_{run_name}" if run_name else "")
+  run_dir = experiment_dir / name
+  if run_dir.exists():
+    raise StRlError(
+      f"run folder {run_dir} already exists (two runs started in the same second); "
+      "pass a different --run_name."
+    )
+  return run_dir
 
 
 def run_train(opts: TrainOptions) -> Path:
-    """Train; return the run folder."""
-    overrides = checked_overrides(opts.overrides)
-    device = resolve_device(opts.device)
-    cfgs = load_task_cfgs(opts.task, play=False)
-    _apply_flags(opts, cfgs, device)
-    apply_cfg_overrides(cfgs, overrides)
-    agent = cfgs.agent
-    experiment_dir = (Path(opts.log_root) / agent.experiment_name).resolve()
+  """Train; return the run folder."""
+  overrides = checked_overrides(opts.overrides)
+  device = resolve_device(opts.device)
+  cfgs = load_task_cfgs(opts.task, play=False)
+  _apply_flags(opts, cfgs, device)
+  apply_cfg_overrides(cfgs, overrides)
+  agent = cfgs.agent
+  experiment_dir = (Path(opts.log_root) / agent.experiment_name).resolve()
 
-    resume_path = resume_data = None
-    if opts.resume:
-        resume_path = ckpt.resolve_checkpoint(experiment_dir, opts.load_run, opts.checkpoint)
-        resume_data = ckpt.read_checkpoint(resume_path)
+  resume_path = resume_data = None
+  if opts.resume:
+    resume_path = ckpt.resolve_checkpoint(experiment_dir, opts.load_run, opts.checkpoint)
+    resume_data = ckpt.read_checkpoint(resume_path)
 
-    # Heavy imports only after the cheap checks passed.
-    from mjlab.envs import ManagerBasedRlEnv
-    from mjlab.rl import RslRlVecEnvWrapper
+  # Heavy imports only after the cheap checks passed.
+  from mjlab.envs import ManagerBasedRlEnv
+  from mjlab.rl import RslRlVecEnvWrapper
 
-    from legged_robots.rl.runner import StRlOnPolicyRunner
+  from legged_robots.rl.runner import StRlOnPolicyRunner
 
-    run_dir = _new_run_dir(experiment_dir, agent.run_name)
-    render_mode = "rgb_array" if opts.video else None
-    env = ManagerBasedRlEnv(cfg=cfgs.env, device=device, render_mode=render_mode)
-    try:
-        if opts.video:
-            from legged_robots.rl.video import PeriodicVideoRecorder
+  run_dir = _new_run_dir(experiment_dir, agent.run_name)
+  render_mode = "rgb_array" if opts.video else None
+  env = ManagerBasedRlEnv(cfg=cfgs.env, device=device, render_mode=render_mode)
+  try:
+    if opts.video:
+      from legged_robots.rl.video import PeriodicVideoRecorder
 
-            env = PeriodicVideoRecorder(
-                env, run_dir / "videos" / "train", opts.video_interval, opts.video_length
-            )
-        wrapped = RslRlVecEnvWrapper(env, clip_actions=agent.clip_actions)
-        if resume_data is not None:
-            assert resume_path is not None
-            ckpt.check_fits(resume_path, resume_data, *policy_io_sizes(wrapped, agent))
+      env = PeriodicVideoRecorder(env, run_dir / "videos" / "train", opts.video_interval, opts.video_length)
+    wrapped = RslRlVecEnvWrapper(env, clip_actions=agent.clip_actions)
+    if resume_data is not None:
+      assert resume_path is not None
+      ckpt.check_fits(resume_path, resume_data, *policy_io_sizes(wrapped, agent))
 
-        # All inputs are valid: from here on the run folder is written.
-        dump_cfg(cfgs.env, run_dir / "params" / "env.yaml")
-        dump_cfg(agent, run_dir / "params" / "agent.yaml")
-        print(f"[st_rl] logging to {run_dir}", flush=True)
-        runner = StRlOnPolicyRunner(wrapped, asdict(agent), opts.task, str(run_dir), device)
-        runner.add_git_repo_to_log(__file__)
-        if resume_path is not None:
-            print(f"[st_rl] resuming from {resume_path}", flush=True)
-            runner.load(str(resume_path))
-        runner.learn(num_learning_iterations=agent.max_iterations, init_at_random_ep_len=True)
-    finally:
-        env.close()
-    return run_dir
+    # All inputs are valid: from here on the run folder is written.
+    dump_cfg(cfgs.env, run_dir / "params" / "env.yaml")
+    dump_cfg(agent, run_dir / "params" / "agent.yaml")
+    print(f"[st_rl] logging to {run_dir}", flush=True)
+    runner = StRlOnPolicyRunner(wrapped, asdict(agent), opts.task, str(run_dir), device)
+    runner.add_git_repo_to_log(__file__)
+    if resume_path is not None:
+      print(f"[st_rl] resuming from {resume_path}", flush=True)
+      runner.load(str(resume_path))
+    runner.learn(num_learning_iterations=agent.max_iterations, init_at_random_ep_len=True)
+  finally:
+    env.close()
+  return run_dir

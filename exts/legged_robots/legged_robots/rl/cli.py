@@ -1,0 +1,75 @@
+"""Shared plumbing of the st_rl command lines: defaults files, flags, errors, OpenGL.
+
+Imports nothing from mjlab: ``configure_headless_gl`` must run before mjlab is imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from legged_robots.rl.errors import StRlError
+
+T = TypeVar("T")
+
+
+def configure_headless_gl() -> None:
+  """Use OSMesa for offscreen rendering when no GPU is visible and nothing is chosen.
+
+  mjlab defaults to EGL, which needs a GPU driver; OSMesa (Debian's libosmesa6)
+  renders on the CPU. An explicit MUJOCO_GL from the user always wins.
+  """
+  if "MUJOCO_GL" in os.environ:
+    return
+  import torch
+
+  if not torch.cuda.is_available():
+    os.environ["MUJOCO_GL"] = "osmesa"
+    os.environ["PYOPENGL_PLATFORM"] = "osmesa"
+
+
+def load_defaults(path: Path, cls: type[T]) -> dict[str, Any]:
+  """Read a conf YAML of defaults; every key must be a field of cls."""
+  data = yaml.safe_load(path.read_text()) or {}
+  names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+  unknown = sorted(set(data) - names)
+  if unknown:
+    raise StRlError(f"{path}: unknown keys {unknown}; valid keys: {sorted(names)}")
+  return data
+
+
+def build_options(cls: type[T], defaults: dict[str, Any], args: argparse.Namespace) -> T:
+  """Defaults file, then the flags the user actually typed (argparse.SUPPRESS)."""
+  values = {**defaults, **vars(args)}
+  values.pop("headless", None)  # always headless; accepted for Isaac Lab habits
+  return cls(**values)
+
+
+def add_run_flags(parser: argparse.ArgumentParser) -> None:
+  """Flags shared by train and play; unset flags keep the conf/ default."""
+  add = parser.add_argument
+  add("--task", required=True, help="registered task id, e.g. Flat-G1")
+  add("--device", help="cpu or cuda:N (default: cuda:0 if available, else cpu)")
+  add("--experiment_name", help="logs/st_rl/<experiment_name>/ (default: the agent cfg's)")
+  add("--load_run", help="run folder name or path; -1 = newest run with a checkpoint")
+  add("--checkpoint", help="iteration, file name or path; -1 = newest checkpoint")
+  add("--num_envs", type=int, help="number of parallel environments")
+  add("--log_root", help="root folder of the logs (default logs/st_rl)")
+  add("--headless", action="store_true", help="accepted for compatibility; always headless")
+  add("overrides", nargs="*", help="hydra-style key=value overrides of env.* / agent.*")
+
+
+def run_main(main: Callable[[], object]) -> None:
+  """Run main; a StRlError becomes one 'error:' line on stderr and exit status 2."""
+  try:
+    main()
+  except StRlError as e:
+    print(f"error: {e}", file=sys.stderr)
+    sys.exit(2)

@@ -1,0 +1,186 @@
+"""``run_play``: load a trained run, evaluate it headless on the task's play config.
+
+Writes, for checkpoint ``model_<i>.pt`` of run R:
+``R/exported/{policy.onnx,deploy.yaml}`` and ``R/play/model_<i>/{metrics.json,
+velocity.png,video.mp4}``. The env is the task's play variant; the policy interface
+(actor observation terms, actions, decimation, physics dt) and the agent config are
+read back from ``R/params/`` so a run trained with overrides plays as it was trained.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from legged_robots.rl import checkpoint as ckpt
+from legged_robots.rl.cfg_yaml import find_opaque, load_cfg
+from legged_robots.rl.errors import StRlError
+from legged_robots.rl.play_metrics import EpisodeMetrics
+from legged_robots.rl.task_cfg import (
+  TaskCfgs,
+  apply_cfg_overrides,
+  checked_overrides,
+  load_task_cfgs,
+  policy_io_sizes,
+  resolve_device,
+)
+
+VELOCITY_RANGES = ("lin_vel_x", "lin_vel_y", "ang_vel_z")
+
+
+@dataclass
+class PlayOptions:
+  """Command-line options of play.py (defaults come from conf/play.yaml)."""
+
+  task: str
+  load_run: str = "-1"
+  checkpoint: str = "-1"
+  experiment_name: str | None = None
+  device: str | None = None
+  num_envs: int = 4
+  num_episodes: int = 4
+  episode_length_s: float | None = 20.0
+  """Evaluation episode cap (play cfgs often make episodes endless); None keeps the cfg's."""
+  video: bool = True
+  video_length: int = 300
+  plot_steps: int = 500
+  log_root: str = "logs/st_rl"
+  overrides: list[str] = field(default_factory=list)
+
+
+def _restore_training_interface(cfgs: TaskCfgs, run_dir: Path) -> None:
+  """Put the trained policy's interface and agent config from run_dir/params into cfgs."""
+  params = run_dir / "params"
+  if not params.is_dir():
+    print(f"[st_rl] {run_dir} has no params/: using the task's registered configs")
+    return
+  agent = load_cfg(params / "agent.yaml")
+  if type(agent) is not type(cfgs.agent):
+    raise StRlError(f"{params / 'agent.yaml'} holds a {type(agent).__name__}, not an agent cfg")
+  cfgs.agent = agent
+  env = load_cfg(params / "env.yaml")
+  actor_group = env.observations["actor"]
+  for name, part in (("observations.actor", actor_group), ("actions", env.actions)):
+    where = find_opaque(part)
+    if where is not None:
+      raise StRlError(
+        f"{params / 'env.yaml'}: {name}.{where} is a lambda that cannot be rebuilt; "
+        "define that function at module level in the task and retrain."
+      )
+  play_group = cfgs.env.observations["actor"]
+  # Terms and history come from training; corruption stays as the play cfg sets it.
+  actor_group.enable_corruption = play_group.enable_corruption
+  cfgs.env.observations["actor"] = actor_group
+  cfgs.env.actions = env.actions
+  cfgs.env.decimation = env.decimation
+  cfgs.env.sim.mujoco.timestep = env.sim.mujoco.timestep
+
+
+def _velocity_command(env) -> tuple[str, str] | None:
+  """(command name, entity name) of the first (vx, vy, wz) velocity command, if any."""
+  for name in env.command_manager.active_terms:
+    cfg = env.cfg.commands[name]
+    ranges = getattr(cfg, "ranges", None)
+    if ranges is not None and all(hasattr(ranges, r) for r in VELOCITY_RANGES):
+      return name, cfg.entity_name
+  return None
+
+
+def _rollout(wrapped, policy, opts: PlayOptions, out_dir: Path) -> dict:
+  env = wrapped.unwrapped
+  scale = env.step_dt if env.cfg.scale_rewards_by_dt else 1.0
+  metrics = EpisodeMetrics(env.num_envs, list(env.reward_manager.active_terms), env.step_dt)
+  velocity_cmd = _velocity_command(env)
+  per_env_episodes = math.ceil(opts.num_episodes / env.num_envs)
+  max_steps = (per_env_episodes + 1) * env.max_episode_length
+  frames, cmd_trace, vel_trace = [], [], []
+  obs = wrapped.get_observations()
+  step = 0
+  while metrics.episodes < opts.num_episodes and step < max_steps:
+    command = velocity = None
+    if velocity_cmd is not None:
+      command = env.command_manager.get_command(velocity_cmd[0])[:, :3].clone()
+    with torch.inference_mode():
+      actions = policy(obs)
+    obs, _, dones, _ = wrapped.step(actions)
+    policy.reset(dones)  # zeroes the hidden state of finished envs (recurrent)
+    if velocity_cmd is not None:
+      data = env.scene[velocity_cmd[1]].data
+      velocity = torch.cat([data.root_link_lin_vel_b[:, :2], data.root_link_ang_vel_b[:, 2:3]], dim=1)
+      if step < opts.plot_steps:
+        cmd_trace.append(command[0].cpu().numpy())
+        vel_trace.append(velocity[0].cpu().numpy())
+    # _step_reward is the manager's per-term reward before the dt scaling.
+    term_rewards = env.reward_manager._step_reward * scale
+    metrics.step(term_rewards, dones, env.termination_manager.time_outs, command, velocity)
+    if opts.video and step < opts.video_length:
+      frame = env.render()
+      frames.append(frame[0] if frame.ndim == 4 else frame)
+    step += 1
+  summary = metrics.summary()
+  summary["steps"] = step
+  summary["velocity_command"] = None if velocity_cmd is None else velocity_cmd[0]
+  if frames:
+    from legged_robots.rl.video import write_video
+
+    write_video(out_dir / "video.mp4", frames, fps=1.0 / env.step_dt)
+  if cmd_trace:
+    from legged_robots.rl.plot import plot_velocity_tracking
+
+    times = np.arange(len(cmd_trace)) * env.step_dt
+    plot_velocity_tracking(
+      times,
+      np.stack(cmd_trace),
+      np.stack(vel_trace),
+      out_dir / "velocity.png",
+      f"{opts.task}: env 0 commanded vs achieved",
+    )
+  return summary
+
+
+def run_play(opts: PlayOptions) -> Path:
+  """Evaluate a checkpoint; return the folder holding metrics.json."""
+  overrides = checked_overrides(opts.overrides)
+  device = resolve_device(opts.device)
+  cfgs = load_task_cfgs(opts.task, play=True)
+  experiment = opts.experiment_name or cfgs.agent.experiment_name
+  experiment_dir = (Path(opts.log_root) / experiment).resolve()
+  path = ckpt.resolve_checkpoint(experiment_dir, opts.load_run, opts.checkpoint)
+  data = ckpt.read_checkpoint(path)
+  run_dir = path.parent
+  _restore_training_interface(cfgs, run_dir)
+  apply_cfg_overrides(cfgs, overrides)
+  cfgs.env.scene.num_envs = opts.num_envs
+  if opts.episode_length_s is not None:
+    cfgs.env.episode_length_s = opts.episode_length_s
+
+  from mjlab.envs import ManagerBasedRlEnv
+  from mjlab.rl import RslRlVecEnvWrapper
+
+  from legged_robots.rl.runner import StRlOnPolicyRunner
+
+  render_mode = "rgb_array" if opts.video else None
+  env = ManagerBasedRlEnv(cfg=cfgs.env, device=device, render_mode=render_mode)
+  try:
+    wrapped = RslRlVecEnvWrapper(env, clip_actions=cfgs.agent.clip_actions)
+    ckpt.check_fits(path, data, *policy_io_sizes(wrapped, cfgs.agent))
+    runner = StRlOnPolicyRunner(wrapped, asdict(cfgs.agent), opts.task, None, device)
+    runner.load(str(path), load_cfg={"actor": True}, map_location=device)
+    policy = runner.get_inference_policy(device=device)
+    runner.export(run_dir / "exported", iteration=int(data["iter"]))
+    out_dir = run_dir / "play" / path.stem
+    out_dir.mkdir(parents=True, exist_ok=True)
+    print(f"[st_rl] playing {path} for {opts.num_episodes} episodes", flush=True)
+    summary = _rollout(wrapped, policy, opts, out_dir)
+  finally:
+    env.close()
+  summary.update(task=opts.task, checkpoint=str(path), iteration=int(data["iter"]))
+  (out_dir / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
+  print(json.dumps(summary, indent=2), flush=True)
+  print(f"[st_rl] wrote {out_dir} and {run_dir / 'exported'}", flush=True)
+  return out_dir

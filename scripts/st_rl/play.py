@@ -1,0 +1,51 @@
+"""Evaluate a trained run headless: metrics JSON, velocity plot, video, exported policy.
+
+    python scripts/st_rl/play.py --task Flat-G1 [--load_run -1 --checkpoint -1] \
+        [--num_envs 4 --num_episodes 8] [env.viewer.width=640 ...]
+
+Runs the task's play variant; writes <run>/play/model_<i>/{metrics.json,velocity.png,
+video.mp4} and <run>/exported/{policy.onnx,deploy.yaml}. Defaults in conf/play.yaml.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from legged_robots.rl.cli import (
+  add_run_flags,
+  build_options,
+  configure_headless_gl,
+  load_defaults,
+  run_main,
+)
+
+CONF = Path(__file__).resolve().parent / "conf" / "play.yaml"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+  parser = argparse.ArgumentParser(
+    description=__doc__,
+    formatter_class=argparse.RawDescriptionHelpFormatter,
+    argument_default=argparse.SUPPRESS,
+  )
+  add_run_flags(parser)
+  add = parser.add_argument
+  add("--num_episodes", type=int, help="completed episodes to evaluate")
+  add("--episode_length_s", type=float, help="evaluation episode cap in seconds")
+  add("--video", action=argparse.BooleanOptionalAction, help="write video.mp4 (env 0)")
+  add("--video_length", type=int, help="frames in the video")
+  add("--plot_steps", type=int, help="steps of env 0 in the velocity plot")
+  return parser.parse_intermixed_args(argv)
+
+
+def main() -> None:
+  args = parse_args()
+  configure_headless_gl()  # before anything imports mjlab
+  from legged_robots.rl.play import PlayOptions, run_play
+
+  run_play(build_options(PlayOptions, load_defaults(CONF, PlayOptions), args))
+
+
+if __name__ == "__main__":
+  run_main(main)

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# st_gym quick start. ./run.sh            -> train the default task (Flat-G1)
+#                     ./run.sh test       -> everything CI runs
+# Runs ./setup.sh first when .venv is missing.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+usage() {
+  cat <<'USAGE'
+Usage: ./run.sh [MODE] [-n TASK] [-m MODE] [-l LOAD_RUN] [-c CHECKPOINT] [-d DEVICE]
+                [-e EXPERIMENT] [-h] [-- EXTRA ARGS FOR THE SCRIPT]
+
+Modes (-m MODE, or as the first word):
+  train  (default) train TASK with st_rl PPO        scripts/st_rl/train.py
+  play   evaluate a trained run headless             scripts/st_rl/play.py
+  sim    run an exported policy in native MuJoCo     scripts/st_rl/sim2mujoco.py
+  list   table of registered tasks                   scripts/list_envs.py
+  test   lint, type check and the full test suite (what CI runs)
+
+Options:
+  -n TASK        task id (default Flat-G1; see ./run.sh list)
+  -l LOAD_RUN    run folder to load for play/sim/resume (-1: latest)
+  -c CHECKPOINT  checkpoint iteration to load (-1: latest)
+  -d DEVICE      cuda:0 or cpu (default: cuda:0 if an NVIDIA GPU works, else cpu)
+  -e EXPERIMENT  experiment name (logs/st_rl/<EXPERIMENT>/...)
+  -h             this help
+Anything after -- goes to the script, e.g. ./run.sh -- env.rewards.alive.weight=1.0
+USAGE
+}
+
+MODE=train TASK=Flat-G1 LOAD_RUN="" CHECKPOINT="" DEVICE="" EXPERIMENT=""
+if [[ $# -gt 0 && $1 != -* ]]; then MODE=$1; shift; fi
+while getopts ":n:m:l:c:d:e:h" opt; do
+  case $opt in
+    n) TASK=$OPTARG ;;
+    m) MODE=$OPTARG ;;
+    l) LOAD_RUN=$OPTARG ;;
+    c) CHECKPOINT=$OPTARG ;;
+    d) DEVICE=$OPTARG ;;
+    e) EXPERIMENT=$OPTARG ;;
+    h) usage; exit 0 ;;
+    :) echo "run.sh: option -$OPTARG needs a value (see ./run.sh -h)" >&2; exit 2 ;;
+    *) echo "run.sh: unknown option -$OPTARG (see ./run.sh -h)" >&2; exit 2 ;;
+  esac
+done
+shift $((OPTIND - 1))
+[[ ${1:-} == -- ]] && shift
+EXTRA=("$@")
+
+if [[ ! -x .venv/bin/python ]]; then
+  echo "[run.sh] .venv missing: running ./setup.sh first"
+  ./setup.sh
+fi
+PY=.venv/bin/python
+
+if [[ -z $DEVICE ]]; then
+  if nvidia-smi -L >/dev/null 2>&1 && $PY -c 'import torch,sys; sys.exit(not torch.cuda.is_available())'; then
+    DEVICE=cuda:0
+  else
+    DEVICE=cpu
+  fi
+fi
+if [[ $DEVICE == cpu ]]; then
+  export CUDA_VISIBLE_DEVICES=""
+  # Headless rendering without a GPU goes through OSMesa (mjlab defaults to EGL).
+  export MUJOCO_GL=${MUJOCO_GL:-osmesa} PYOPENGL_PLATFORM=${PYOPENGL_PLATFORM:-osmesa}
+fi
+
+need_script() {
+  if [[ ! -f $1 ]]; then
+    echo "[run.sh] mode '$MODE' is not available yet: $1 does not exist in this checkout." >&2
+    exit 3
+  fi
+}
+load_args=()
+[[ -n $LOAD_RUN ]] && load_args+=(--load_run "$LOAD_RUN")
+[[ -n $CHECKPOINT ]] && load_args+=(--checkpoint "$CHECKPOINT")
+[[ -n $EXPERIMENT ]] && load_args+=(--experiment_name "$EXPERIMENT")
+
+case $MODE in
+  train)
+    need_script scripts/st_rl/train.py
+    echo "[run.sh] training $TASK on $DEVICE"
+    exec $PY scripts/st_rl/train.py --task "$TASK" --device "$DEVICE" --headless "${load_args[@]}" "${EXTRA[@]}"
+    ;;
+  play)
+    need_script scripts/st_rl/play.py
+    exec $PY scripts/st_rl/play.py --task "$TASK" --device "$DEVICE" "${load_args[@]}" "${EXTRA[@]}"
+    ;;
+  sim)
+    need_script scripts/st_rl/sim2mujoco.py
+    exec $PY scripts/st_rl/sim2mujoco.py --task "$TASK" "${load_args[@]}" "${EXTRA[@]}"
+    ;;
+  list)
+    exec $PY scripts/list_envs.py "${EXTRA[@]}"
+    ;;
+  test)
+    export CUDA_VISIBLE_DEVICES="" MUJOCO_GL=osmesa PYOPENGL_PLATFORM=osmesa MJLAB_WARP_QUIET=1
+    echo "[run.sh] ruff check"; $PY -m ruff check .
+    echo "[run.sh] ruff format --check"; $PY -m ruff format --check .
+    echo "[run.sh] pyright"; $PY -m pyright
+    echo "[run.sh] pytest"; exec $PY -m pytest "${EXTRA[@]}"
+    ;;
+  *)
+    echo "run.sh: unknown mode '$MODE'. Modes: train, play, sim, list, test (see ./run.sh -h)" >&2
+    exit 2
+    ;;
+esac

@@ -187,11 +187,11 @@ def foot_heights(clip: MotionClip, model: RobotModel,
         mujoco.mj_kinematics(m, d)
         for k, (b, gs) in enumerate(zip(feet, geoms, strict=True)):
             xy[t, k] = d.xpos[b, :2]
-            low[t, k] = min((_geom_bottom(m, d, g) for g in gs), default=d.xpos[b, 2])
+            low[t, k] = min((geom_bottom(m, d, g) for g in gs), default=d.xpos[b, 2])
     return low, xy
 
 
-def _geom_bottom(m: mujoco.MjModel, d: mujoco.MjData, g: int) -> float:
+def geom_bottom(m: mujoco.MjModel, d: mujoco.MjData, g: int) -> float:
     """Lowest world z of a geom: exact for spheres, capsules and boxes, AABB otherwise."""
     z, rot, size = d.geom_xpos[g, 2], d.geom_xmat[g].reshape(3, 3), m.geom_size[g]
     kind = m.geom_type[g]

@@ -1,0 +1,100 @@
+"""Override parsing and application on small hand-made configs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pytest
+
+from legged_robots.rl.errors import OverrideError
+from legged_robots.rl.overrides import apply_overrides, parse_overrides
+
+
+@dataclass
+class Term:
+  weight: float = 1.0
+  params: dict = field(default_factory=dict)
+
+
+@dataclass
+class Algo:
+  learning_rate: float = 1e-3
+  epochs: int = 5
+  schedule: Literal["adaptive", "fixed"] = "adaptive"
+  hidden_dims: tuple[int, ...] = (512, 256)
+  clip: float | None = None
+  use_clip: bool = True
+
+
+@dataclass
+class Env:
+  rewards: dict[str, Term | None] = field(default_factory=lambda: {"alive": Term(), "feet": Term()})
+  ranges: tuple[float, float] = (-1.0, 1.0)
+
+
+def _apply(*args: str) -> tuple[Env, Algo]:
+  env, algo = Env(), Algo()
+  apply_overrides({"env": env, "agent": algo}, parse_overrides(list(args), ("env", "agent")))
+  return env, algo
+
+
+def test_values_are_set_with_their_declared_types():
+  env, algo = _apply(
+    "env.rewards.alive.weight=2",
+    "agent.learning_rate=3e-4",
+    "agent.epochs=8",
+    "agent.schedule=fixed",
+    "agent.hidden_dims=[64, 32]",
+    "agent.clip=0.5",
+    "env.ranges=[-2, 2]",
+    "env.rewards.feet.params={std: 0.25}",
+  )
+  assert env.rewards["alive"].weight == 2.0 and isinstance(env.rewards["alive"].weight, float)
+  assert algo.learning_rate == pytest.approx(3e-4)  # YAML 1.1 reads 3e-4 as a string
+  assert algo.epochs == 8
+  assert algo.schedule == "fixed"
+  assert algo.hidden_dims == (64, 32)
+  assert algo.clip == 0.5
+  assert env.ranges == (-2.0, 2.0)
+  assert env.rewards["feet"].params == {"std": 0.25}
+
+
+def test_null_removes_a_term_and_unsets_an_optional():
+  env, algo = _apply("env.rewards.feet=null", "agent.clip=null")
+  assert env.rewards["feet"] is None
+  assert algo.clip is None
+
+
+def test_unknown_key_names_the_closest_valid_keys():
+  with pytest.raises(OverrideError, match=r"env\.rewards\.alive"):
+    _apply("env.rewards.aliv.weight=2")
+  with pytest.raises(OverrideError, match=r"agent\.learning_rate"):
+    _apply("agent.learning_rat=1e-3")
+  with pytest.raises(OverrideError, match=r"Did you mean agent\.epochs"):
+    _apply("agnt.epochs=3")
+
+
+@pytest.mark.parametrize(
+  ("arg", "expected"),
+  [
+    ("agent.epochs=2.5", "expected int"),
+    ("agent.epochs=true", "expected int"),
+    ("agent.use_clip=1", "expected bool"),
+    ("agent.learning_rate=fast", "expected float"),
+    ("agent.schedule=cosine", "expected one of"),
+    ("env.ranges=[1, 2, 3]", "2 items"),
+    ("env.rewards.alive=3", "set its fields"),
+    ("agent.epochs=null", "expected int"),
+  ],
+)
+def test_wrong_value_type_is_a_clear_error(arg, expected):
+  with pytest.raises(OverrideError, match=expected):
+    _apply(arg)
+
+
+def test_syntax_errors():
+  with pytest.raises(OverrideError, match="key=value"):
+    _apply("agent.epochs")
+  with pytest.raises(OverrideError, match="null"):
+    _apply("env.rewards.feet=null", "env.rewards.feet.weight=1")

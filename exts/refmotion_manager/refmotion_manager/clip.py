@@ -19,7 +19,7 @@ _REQUIRED_KEYS = ("format", "format_version", "fps", "joint_names", "root_pos", 
 _BODY_KEYS = ("body_names", "body_pos", "body_quat")
 
 
-@dataclass
+@dataclass(eq=False)  # arrays have no single truth value; compare fields explicitly
 class MotionClip:
     """One reference motion: root trajectory plus joint angles, sampled at a fixed rate.
 
@@ -162,6 +162,9 @@ def read_npz(path: Path) -> dict[str, np.ndarray]:
     """All arrays of an `.npz`, refusing pickled objects, with a clear error for non-npz files."""
     if not path.is_file():
         raise MotionFormatError(path, "file", "does not exist", "check the path")
+    if not zipfile.is_zipfile(path):
+        raise MotionFormatError(path, "file", "not a readable .npz archive (no zip header)",
+                                "pass a motion file (.npz, .csv or .pkl)")
     try:
         with np.load(path, allow_pickle=False) as npz:
             return {k: npz[k] for k in npz.files}

@@ -46,7 +46,8 @@ def _parse_rows(path: Path, joint_names: Sequence[str]) -> np.ndarray:
             rows.append([float(c) for c in cells])
         except ValueError:
             col = next(i for i, c in enumerate(cells) if not _is_float(c))
-            what = "a header row" if line_no == 1 else f"'{cells[col].strip()}' is not a number"
+            header = line_no == 1 and not any(_is_float(c) for c in cells)
+            what = "a header row" if header else f"'{cells[col].strip()}' is not a number"
             raise MotionFormatError(path, f"row {line_no}, column {col} "
                                     f"({_column_name(col, joint_names)})", what,
                                     "keep only numeric rows (LAFAN CSVs have no header)") from None

@@ -35,15 +35,23 @@ def _unpickle(path: Path) -> Any:
     except ModuleNotFoundError as err:
         if err.name != "joblib":
             raise
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError) as err:
-        raise MotionFormatError(path, "file", f"not a pickle ({err})",
-                                "pass an st_gym motion .pkl") from err
-    try:  # a joblib.dump file stores numpy arrays outside the pickle stream
+        plain_error: Exception = err
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError) as err:
+        plain_error = err
+    # joblib.dump stores numpy arrays outside the pickle stream; only joblib can read those.
+    try:
         import joblib
     except ModuleNotFoundError as err:
-        raise MotionFormatError(path, "file", "written by joblib, which is not installed",
-                                "pip install 'refmotion_manager[stgym]' (joblib)") from err
-    return joblib.load(path)
+        if isinstance(plain_error, ModuleNotFoundError):
+            raise MotionFormatError(path, "file", "written by joblib, which is not installed",
+                                    "pip install 'refmotion_manager[stgym]' (joblib)") from err
+        raise MotionFormatError(path, "file", f"not a pickle ({plain_error})",
+                                "pass an st_gym motion .pkl") from plain_error
+    try:
+        return joblib.load(path)
+    except Exception as err:  # joblib raises many types for non-joblib bytes
+        raise MotionFormatError(path, "file", f"not a pickle ({plain_error})",
+                                "pass an st_gym motion .pkl") from err
 
 
 def _motions(path: Path) -> dict[str, dict[str, Any]]:

@@ -1,0 +1,87 @@
+"""Every registered task builds, resets and steps on CPU; registry and build-time errors."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import mujoco
+import pytest
+import torch
+from mjlab.entity import Entity
+from mjlab.envs import ManagerBasedRlEnv
+from mjlab.managers.scene_entity_config import SceneEntityCfg
+from mjlab.tasks import registry as mjlab_registry
+
+from legged_robots.assets import G1_23DOF_LOCKED_JOINTS, g1_robot_cfg
+from legged_robots.tasks import load_env_cfg, make_env, task_ids
+from legged_robots.tasks.registry import UnknownTaskError, check_task_id
+
+EXPECTED = {
+  f"{terrain}-{robot}{suffix}"
+  for terrain in ("Flat", "Rough")
+  for robot in ("G1", "G1-23DoF", "Go1")
+  for suffix in ("", "-Play")
+}
+# Policy observation = ang vel (3) + gravity (3) + 3 x joints (pos, vel, last action)
+# + command (3) [+ 11 x 17 height scan on rough terrain].
+ACTOR_SIZE = {"G1": 6 + 3 * 29 + 3, "G1-23DoF": 6 + 3 * 23 + 3, "Go1": 6 + 3 * 12 + 3}
+SCAN = 17 * 11
+
+
+def test_all_tasks_registered_in_both_registries():
+  assert set(task_ids()) == EXPECTED
+  assert set(mjlab_registry.list_tasks()) >= EXPECTED
+  for tid in EXPECTED:
+    assert gym.spec(tid).id == tid
+
+
+def test_unknown_task_lists_valid_ids():
+  with pytest.raises(UnknownTaskError) as err:
+    check_task_id("Flat-G2")
+  msg = str(err.value)
+  assert "Unknown task id 'Flat-G2'" in msg and "Did you mean: Flat-G1" in msg
+  assert all(tid in msg for tid in EXPECTED)
+  with pytest.raises(UnknownTaskError):
+    load_env_cfg("NoSuchTask")
+
+
+def test_23dof_g1_locks_the_wrists():
+  full = Entity(g1_robot_cfg(29)).spec.compile()
+  locked = Entity(g1_robot_cfg(23)).spec.compile()
+  hinge = lambda m: [m.joint(i).name for i in range(m.njnt) if m.jnt_type[i] == mujoco.mjtJoint.mjJNT_HINGE]  # noqa: E731
+  assert len(hinge(full)) == 29 and len(hinge(locked)) == 23
+  assert set(hinge(full)) - set(hinge(locked)) == set(G1_23DOF_LOCKED_JOINTS)
+  assert locked.nu == 23 and locked.nbody == full.nbody
+  assert locked.body_subtreemass[1] == pytest.approx(full.body_subtreemass[1])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task_id", sorted(EXPECTED))
+def test_task_builds_resets_and_steps(task_id: str):
+  env = make_env(task_id, device="cpu", num_envs=2, seed=0)
+  try:
+    robot = task_id.split("-", 1)[1].removesuffix("-Play")
+    obs, _ = env.reset()
+    dims = env.observation_manager.group_obs_dim
+    expected_actor = ACTOR_SIZE[robot] + (SCAN if task_id.startswith("Rough") else 0)
+    assert dims["actor"] == (expected_actor,)
+    num_actions = env.action_manager.total_action_dim
+    assert num_actions == {"G1": 29, "G1-23DoF": 23, "Go1": 12}[robot]
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(10):
+      action = torch.rand(2, num_actions, generator=gen) * 2 - 1
+      obs, reward, terminated, truncated, _ = env.step(action)
+      assert reward.shape == (2,) and torch.isfinite(reward).all()
+      assert terminated.shape == truncated.shape == (2,)
+      for group, tensor in obs.items():
+        assert tensor.shape == (2, *dims[group]), group
+        assert torch.isfinite(tensor).all(), group
+  finally:
+    env.close()
+
+
+def test_pattern_matching_nothing_fails_at_build_naming_what_exists():
+  cfg = load_env_cfg("Flat-Go1")
+  cfg.scene.num_envs = 1
+  cfg.rewards["feet_slide"].params["asset_cfg"] = SceneEntityCfg("robot", site_names=("left_toe",))
+  with pytest.raises(ValueError, match=r"(?s)left_toe.*FR"):
+    ManagerBasedRlEnv(cfg, device="cpu")

@@ -66,8 +66,9 @@ def body_states(clip: MotionClip, model: RobotModel,
         mujoco.mj_comVel(m, d)
         pos[t], rot[t] = d.xpos[ids], d.xquat[ids]
         for k, bid in enumerate(ids):
-            # flg_local=0: velocity of the body frame origin, expressed in world axes.
-            mujoco.mj_objectVelocity(m, d, mujoco.mjtObj.mjOBJ_BODY, int(bid), vel6, 0)
+            # mjOBJ_XBODY (not mjOBJ_BODY, the inertial frame): velocity of the body frame
+            # origin; flg_local=0: expressed in world axes.
+            mujoco.mj_objectVelocity(m, d, mujoco.mjtObj.mjOBJ_XBODY, int(bid), vel6, 0)
             ang[t, k], lin[t, k] = vel6[:3], vel6[3:]
     return BodyStates(names, pos, rot, lin, ang)
 

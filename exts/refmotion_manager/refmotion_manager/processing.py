@@ -34,7 +34,7 @@ def sample_clip(clip: MotionClip, times: np.ndarray) -> MotionClip:
 
     def lerp(x: np.ndarray) -> np.ndarray:
         w = a.reshape((-1,) + (1,) * (x.ndim - 1))
-        return x[i0] + w * (x[i1] - x[i0])
+        return (1.0 - w) * x[i0] + w * x[i1]  # exact at w = 0 and w = 1
 
     body = {}
     if clip.body_names is not None:

@@ -63,6 +63,7 @@ def make_continuous(q: np.ndarray) -> np.ndarray:
 def slerp(q0: np.ndarray, q1: np.ndarray, alpha: np.ndarray | float) -> np.ndarray:
     """Shortest-arc spherical interpolation; alpha broadcasts against q[..., 0]."""
     alpha = np.asarray(alpha, dtype=np.float64)[..., None]
+    q1_given = q1
     dot = np.sum(q0 * q1, axis=-1, keepdims=True)
     q1 = np.where(dot < 0.0, -q1, q1)
     dot = np.clip(np.abs(dot), 0.0, 1.0)
@@ -72,7 +73,9 @@ def slerp(q0: np.ndarray, q1: np.ndarray, alpha: np.ndarray | float) -> np.ndarr
     safe = np.where(small, 1.0, sin_theta)
     s0 = np.where(small, 1.0 - alpha, np.sin((1.0 - alpha) * theta) / safe)
     s1 = np.where(small, alpha, np.sin(alpha * theta) / safe)
-    return normalize(s0 * q0 + s1 * q1)
+    out = normalize(s0 * q0 + s1 * q1)
+    # The end points themselves, bit for bit (resampling at the clip's own rate is identity).
+    return np.where(alpha == 0.0, q0, np.where(alpha == 1.0, q1_given, out))
 
 
 def to_axis_angle(q: np.ndarray) -> np.ndarray:

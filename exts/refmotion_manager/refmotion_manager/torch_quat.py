@@ -15,9 +15,10 @@ def rotate_inverse(q: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
 
 
 def slerp(q0: torch.Tensor, q1: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
-    """Shortest-arc slerp; alpha has q's shape without the last axis. alpha == 0 returns q0
-    bit for bit, so sampling at a frame time reproduces the stored frame exactly."""
+    """Shortest-arc slerp; alpha has q's shape without the last axis. alpha == 0 (1) returns
+    q0 (q1) bit for bit, so sampling at a frame time reproduces the stored frame exactly."""
     a = alpha.unsqueeze(-1)
+    q1_given = q1
     dot = (q0 * q1).sum(-1, keepdim=True)
     q1 = torch.where(dot < 0.0, -q1, q1)
     dot = dot.abs().clamp(max=1.0)
@@ -29,4 +30,4 @@ def slerp(q0: torch.Tensor, q1: torch.Tensor, alpha: torch.Tensor) -> torch.Tens
     s1 = torch.where(small, a, torch.sin(a * theta) / safe)
     out = s0 * q0 + s1 * q1
     out = out / out.norm(dim=-1, keepdim=True)
-    return torch.where(a == 0.0, q0, out)
+    return torch.where(a == 0.0, q0, torch.where(a == 1.0, q1_given, out))

@@ -124,7 +124,7 @@ def test_strict_turns_warnings_into_failure(tmp_path, capsys, clip):
 
 
 def test_synthesize_writes_named_clips(tmp_path, capsys):
-    code, text, _ = run(capsys, "synthesize", "--out", str(tmp_path), "--motion", "squat",
+    code, _, _ = run(capsys, "synthesize", "--out", str(tmp_path), "--motion", "squat",
                         "--fps", "25", "--duration", "0.4")
     assert code == 0 and (tmp_path / "g1_squat.npz").is_file()
     assert MotionClip.load(tmp_path / "g1_squat.npz").num_frames == 11

@@ -137,7 +137,7 @@ class DeployContract:
         f"{SCHEMA_VERSION}: re-export the policy with play.py from this st_gym version."
       )
     n = len(self.joint_names)
-    per_joint = {
+    per_joint: dict[str, list[Any]] = {
       "default_joint_pos": self.default_joint_pos,
       "stiffness": self.stiffness,
       "damping": self.damping,

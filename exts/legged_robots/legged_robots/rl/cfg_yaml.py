@@ -108,10 +108,10 @@ _Dumper.add_multi_representer(object, _represent)
 _Dumper.add_representer(tuple, _represent)
 
 
-def _construct_cfg(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+def _construct_cfg(loader: Any, suffix: str, node: yaml.Node) -> Any:
   cls = _resolve(suffix.strip())
   assert isinstance(node, yaml.MappingNode)
-  values = loader.construct_mapping(node, deep=True)
+  values = {str(k): v for k, v in loader.construct_mapping(node, deep=True).items()}
   init = {f.name for f in dataclasses.fields(cls) if f.init}
   obj = cls(**{k: v for k, v in values.items() if k in init})
   for key, value in values.items():
@@ -121,18 +121,27 @@ def _construct_cfg(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any
   return obj
 
 
-def _construct_enum(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
-  text = loader.construct_scalar(node)  # type: ignore[arg-type]
-  cls_text, _, member = str(text).rpartition(".")
+def _scalar(loader: Any, node: yaml.Node) -> str:
+  assert isinstance(node, yaml.ScalarNode)
+  return str(loader.construct_scalar(node))
+
+
+def _sequence(loader: Any, node: yaml.Node) -> list[Any]:
+  assert isinstance(node, yaml.SequenceNode)
+  return loader.construct_sequence(node, deep=True)
+
+
+def _construct_enum(loader: Any, node: yaml.Node) -> Any:
+  cls_text, _, member = _scalar(loader, node).rpartition(".")
   return _resolve(cls_text)[member]
 
 
 _Loader.add_multi_constructor("!cfg:", _construct_cfg)
-_Loader.add_constructor("!import", lambda ld, n: _resolve(str(ld.construct_scalar(n))))
+_Loader.add_constructor("!import", lambda ld, n: _resolve(_scalar(ld, n)))
 _Loader.add_constructor("!enum", _construct_enum)
-_Loader.add_constructor("!tuple", lambda ld, n: tuple(ld.construct_sequence(n, deep=True)))
-_Loader.add_constructor("!opaque", lambda ld, n: OpaqueValue(str(ld.construct_scalar(n))))
-_Loader.add_constructor("!slice", lambda ld, n: slice(*ld.construct_sequence(n, deep=True)))
+_Loader.add_constructor("!tuple", lambda ld, n: tuple(_sequence(ld, n)))
+_Loader.add_constructor("!opaque", lambda ld, n: OpaqueValue(_scalar(ld, n)))
+_Loader.add_constructor("!slice", lambda ld, n: slice(*_sequence(ld, n)))
 
 
 def dump_cfg(cfg: Any, path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import onnx
 import torch
@@ -27,7 +28,7 @@ CONTRACT_NAME = "deploy.yaml"
 
 def policy_spec(actor: MLPModel, action_dim: int) -> PolicySpec:
   """ONNX signature of actor, as rsl_rl's export wrapper defines it."""
-  wrapper = actor.as_onnx(verbose=False)
+  wrapper: Any = actor.as_onnx(verbose=False)  # rsl_rl's export wrappers are untyped
   rnn = getattr(wrapper, "rnn", None)
   return PolicySpec(
     file=ONNX_NAME,
@@ -44,7 +45,7 @@ def policy_spec(actor: MLPModel, action_dim: int) -> PolicySpec:
 
 def export_onnx(actor: MLPModel, path: Path, metadata: dict[str, str]) -> None:
   """Write actor as ONNX (opset 18, batch 1) with metadata_props, atomically."""
-  wrapper = actor.as_onnx(verbose=False)
+  wrapper: Any = actor.as_onnx(verbose=False)
   wrapper.to("cpu").eval()
 
   def write(tmp: Path) -> None:

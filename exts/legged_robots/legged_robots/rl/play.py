@@ -112,7 +112,7 @@ def _rollout(wrapped, policy, opts: PlayOptions, out_dir: Path) -> dict:
     if velocity_cmd is not None:
       data = env.scene[velocity_cmd[1]].data
       velocity = torch.cat([data.root_link_lin_vel_b[:, :2], data.root_link_ang_vel_b[:, 2:3]], dim=1)
-      if step < opts.plot_steps:
+      if command is not None and step < opts.plot_steps:
         cmd_trace.append(command[0].cpu().numpy())
         vel_trace.append(velocity[0].cpu().numpy())
     # _step_reward is the manager's per-term reward before the dt scaling.

@@ -35,7 +35,7 @@ def write_video(path: Path, frames: Sequence[np.ndarray], fps: float) -> None:
   writer = imageio_ffmpeg.write_frames(
     str(path),
     (width, height),
-    fps=fps,
+    fps=fps,  # pyright: ignore[reportArgumentType]  (ffmpeg takes fractional rates)
     codec="libx264",
     pix_fmt_out="yuv420p",
     macro_block_size=1,

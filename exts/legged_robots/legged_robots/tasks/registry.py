@@ -50,7 +50,11 @@ def register_task(task_id: str, env_cfg: Callable[..., ManagerBasedRlEnvCfg], in
       task_id=tid, env_cfg=train, play_env_cfg=env_cfg(play=True), rl_cfg=info.agents[DEFAULT_AGENT]()
     )
     gym.register(
-      id=tid, entry_point=make_env, kwargs={"task_id": tid}, disable_env_checker=True, order_enforce=False
+      id=tid,
+      entry_point="legged_robots.tasks.registry:make_env",
+      kwargs={"task_id": tid},
+      disable_env_checker=True,
+      order_enforce=False,
     )
     _INFO[tid] = info
 
@@ -110,7 +114,7 @@ def make_env(
   render_mode: str | None = None,
   seed: int | None = None,
   play: bool = False,
-) -> ManagerBasedRlEnv:
+) -> GymManagerBasedRlEnv:
   """Build the task's env (gymnasium entry point)."""
   cfg = load_env_cfg(task_id, play=play)
   if num_envs is not None:

@@ -31,7 +31,10 @@ def summarize_task(task_id: str, device: str = "cpu") -> TaskSummary:
     env = make_env(task_id, device=device, num_envs=1)
   try:
     dims = env.observation_manager.group_obs_dim
-    obs_sizes = {name: int(shape[-1]) for name, shape in dims.items()}
+    obs_sizes = {}
+    for name, shape in dims.items():
+      assert isinstance(shape, tuple), f"group '{name}' is not concatenated"
+      obs_sizes[name] = int(shape[-1])
     return TaskSummary(
       task_id=task_id,
       robot=info.robot,

@@ -22,12 +22,18 @@ if TYPE_CHECKING:
 _ROBOT = SceneEntityCfg("robot")
 
 
+def _command(env: ManagerBasedRlEnv, name: str) -> torch.Tensor:
+  cmd = env.command_manager.get_command(name)
+  assert cmd is not None, f"command '{name}' has no tensor"
+  return cmd
+
+
 def track_lin_vel_xy_exp(
   env: ManagerBasedRlEnv, std: float, command_name: str, asset_cfg: SceneEntityCfg = _ROBOT
 ) -> torch.Tensor:
   """exp(-|v_cmd_xy - v_xy|^2 / std^2), velocities in the base frame."""
   asset: Entity = env.scene[asset_cfg.name]
-  cmd = env.command_manager.get_command(command_name)
+  cmd = _command(env, command_name)
   err = torch.sum(torch.square(cmd[:, :2] - asset.data.root_link_lin_vel_b[:, :2]), dim=1)
   return torch.exp(-err / std**2)
 
@@ -37,7 +43,7 @@ def track_ang_vel_z_exp(
 ) -> torch.Tensor:
   """exp(-(w_cmd_z - w_z)^2 / std^2), yaw rate in the base frame."""
   asset: Entity = env.scene[asset_cfg.name]
-  cmd = env.command_manager.get_command(command_name)
+  cmd = _command(env, command_name)
   err = torch.square(cmd[:, 2] - asset.data.root_link_ang_vel_b[:, 2])
   return torch.exp(-err / std**2)
 
@@ -79,7 +85,7 @@ def feet_air_time_positive_biped(
   single_stance = torch.sum(in_contact.int(), dim=1) == 1
   reward = torch.min(torch.where(single_stance.unsqueeze(-1), mode_time, 0.0), dim=1)[0]
   reward = torch.clamp(reward, max=threshold)
-  cmd = env.command_manager.get_command(command_name)
+  cmd = _command(env, command_name)
   return reward * (torch.norm(cmd[:, :2], dim=1) > 0.1)
 
 

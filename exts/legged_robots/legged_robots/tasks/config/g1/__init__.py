@@ -1,6 +1,7 @@
 """Register the Unitree G1 velocity tasks (29-DoF and 23-DoF, flat and rough)."""
 
 from functools import partial
+from typing import Literal
 
 from legged_robots.tasks.registry import TaskInfo, register_task
 
@@ -12,7 +13,8 @@ def _agents(factory):
   return {"st_rl_ppo": factory, "st_rl_ppo_lstm": partial(factory, recurrent=True)}
 
 
-for _dof, _robot in ((29, "G1 (29 DoF)"), (23, "G1 (23 DoF, wrists locked)")):
+_VARIANTS: tuple[tuple[Literal[29, 23], str], ...] = ((29, "G1 (29 DoF)"), (23, "G1 (23 DoF, wrists locked)"))
+for _dof, _robot in _VARIANTS:
   _suffix = "" if _dof == 29 else "-23DoF"
   register_task(
     f"Flat-G1{_suffix}",

@@ -66,7 +66,7 @@ def g1_rough_env_cfg(
   legs = SceneEntityCfg("robot", joint_names=_LEGS)
   cfg.rewards["track_lin_vel_xy_exp"].weight = 1.5
   cfg.rewards["track_ang_vel_z_exp"].weight = 1.0
-  cfg.rewards["dof_torques_l2"].params["asset_cfg"] = SceneEntityCfg("robot", actuator_names=_LEGS)
+  cfg.rewards["dof_torques_l2"].params["asset_cfg"] = SceneEntityCfg("robot", actuator_names=list(_LEGS))
   cfg.rewards["dof_torques_l2"].weight = -1.5e-7
   cfg.rewards["dof_acc_l2"].params["asset_cfg"] = legs
   cfg.rewards["dof_acc_l2"].weight = -1.25e-7

@@ -74,9 +74,7 @@ class MotionLibrary:
         for clip in clips:
             _check_finite(clip)
             per_clip.append(_frame_arrays(remap_joints(clip, self.joint_names), self.body_names))
-        self._frames = {k: torch.as_tensor(np.concatenate([a[k] for a in per_clip]),
-                                           dtype=torch.float32, device=self.device)
-                        for k in per_clip[0]}
+        self._pack({k: np.concatenate([a[k] for a in per_clip]) for k in per_clip[0]})
         counts = torch.tensor([c.num_frames for c in clips], dtype=torch.long)
         self.num_frames = counts.to(self.device)
         self.start = (torch.cumsum(counts, 0) - counts).to(self.device)
@@ -91,6 +89,25 @@ class MotionLibrary:
         self.weights = w / w.sum()
         self.names = [c.metadata.get("name") or c.source or f"clip_{i}"
                       for i, c in enumerate(clips)]
+
+    def _pack(self, arrays: dict[str, np.ndarray]) -> None:
+        """All per-frame data in one (frames, D) tensor, so a query is two row gathers.
+
+        Quaternion columns come first and are contiguous ((1 + B) x 4), so one slerp call
+        covers the root and every body.
+        """
+        quat_keys = [k for k in ("root_quat", "body_quat_w") if k in arrays]
+        keys = quat_keys + [k for k in arrays if k not in quat_keys]
+        self._layout: dict[str, tuple[int, int, tuple[int, ...]]] = {}
+        column = 0
+        for key in keys:
+            shape = arrays[key].shape[1:]
+            width = int(np.prod(shape))
+            self._layout[key] = (column, column + width, shape)
+            column += width
+        self._num_quat_columns = sum(self._layout[k][1] - self._layout[k][0] for k in quat_keys)
+        flat = np.concatenate([arrays[k].reshape(len(arrays[k]), -1) for k in keys], axis=1)
+        self._packed = torch.as_tensor(flat, dtype=torch.float32, device=self.device)
 
     @property
     def num_clips(self) -> int:
@@ -133,14 +150,13 @@ class MotionLibrary:
         """
         clip_ids = clip_ids.to(self.device, torch.long)
         i0, i1, a = self._blend(clip_ids, times.to(self.device, torch.float32), loop)
-        out = {}
-        for key, frames in self._frames.items():
-            w = a.view((-1,) + (1,) * (frames.dim() - 1))
-            if key.endswith("quat") or key.endswith("quat_w"):
-                aq = a.view((-1,) + (1,) * (frames.dim() - 2)).expand(frames[i0].shape[:-1])
-                out[key] = torch_quat.slerp(frames[i0], frames[i1], aq)
-            else:
-                out[key] = torch.lerp(frames[i0], frames[i1], w)
+        f0, f1 = self._packed[i0], self._packed[i1]
+        mixed = torch.lerp(f0, f1, a.unsqueeze(1))
+        nq = self._num_quat_columns
+        q0, q1 = f0[:, :nq].view(len(a), -1, 4), f1[:, :nq].view(len(a), -1, 4)
+        mixed[:, :nq] = torch_quat.slerp(q0, q1, a.unsqueeze(1).expand(q0.shape[:2])).flatten(1)
+        out = {key: mixed[:, lo:hi].view(len(a), *shape)
+               for key, (lo, hi, shape) in self._layout.items()}
         q = out["root_quat"]
         out["root_lin_vel_b"] = torch_quat.rotate_inverse(q, out["root_lin_vel_w"])
         out["root_ang_vel_b"] = torch_quat.rotate_inverse(q, out["root_ang_vel_w"])

@@ -62,7 +62,7 @@ class MotionClip:
 
     def _check_shapes(self) -> None:
         t = self.root_pos.shape[0] if self.root_pos.ndim == 2 else -1
-        expected = {
+        expected: dict[str, tuple[np.ndarray | None, tuple[int, ...]]] = {
             "root_pos": (self.root_pos, (t, 3)),
             "root_quat_wxyz": (self.root_quat_wxyz, (t, 4)),
             "joint_pos": (self.joint_pos, (t, len(self.joint_names))),
@@ -75,8 +75,9 @@ class MotionClip:
             raise MotionFormatError(self.source, "body_pos/body_quat", "body arrays without "
                                     "body_names", "give body_names with one name per body")
         for name, (arr, shape) in expected.items():
-            if arr.shape != shape:
-                raise MotionFormatError(self.source, name, f"shape {arr.shape}, expected {shape} "
+            got = None if arr is None else arr.shape
+            if got != shape:
+                raise MotionFormatError(self.source, name, f"shape {got}, expected {shape} "
                                         f"(T={t} frames, {len(self.joint_names)} joint names)",
                                         "make every array have one row per frame")
         if t < 2:
@@ -124,7 +125,7 @@ class MotionClip:
             arrays["body_quat"] = np.asarray(self.body_quat)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as f:
-            np.savez_compressed(f, **arrays)
+            np.savez_compressed(f, allow_pickle=False, **arrays)
         return path
 
     @classmethod

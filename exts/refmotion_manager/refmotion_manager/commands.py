@@ -63,8 +63,7 @@ def convert(args: argparse.Namespace) -> int:
                                 "write to a new file; inputs are never modified")
     to_format = args.to
     model = model_from(args, _needs_model(args, args.input) or to_format == "mjlab"
-                       or bool(args.fk) or (to_format is None and dst.suffix == ".npz"
-                                            and args.fk))
+                       or bool(args.fk))
     clip = _load(args, args.input, model)
     _require_usable(clip)
     if args.joints:

@@ -155,9 +155,10 @@ def concatenate(clips: list[MotionClip]) -> MotionClip:
         _check_compatible(clips[0], c)
     first = clips[0]
     body = {}
-    if first.body_names is not None:
-        body = {"body_pos": np.concatenate([c.body_pos for c in clips]),
-                "body_quat": np.concatenate([c.body_quat for c in clips])}
+    if first.body_names is not None:  # then every clip has bodies (_check_compatible)
+        body = {"body_pos": np.concatenate([c.body_pos for c in clips if c.body_pos is not None]),
+                "body_quat": np.concatenate([c.body_quat for c in clips
+                                             if c.body_quat is not None])}
     return first.replace(root_pos=np.concatenate([c.root_pos for c in clips]),
                          root_quat_wxyz=np.concatenate([c.root_quat_wxyz for c in clips]),
                          joint_pos=np.concatenate([c.joint_pos for c in clips]), **body)

@@ -86,7 +86,8 @@ def write_video(path: str | Path, frames: list[np.ndarray], fps: float) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     h, w, _ = frames[0].shape
-    writer = imageio_ffmpeg.write_frames(str(path), (w, h), fps=fps, macro_block_size=1)
+    writer = imageio_ffmpeg.write_frames(str(path), (w, h), macro_block_size=1,
+                                         fps=fps)  # pyright: ignore[reportArgumentType]
     writer.send(None)  # start the generator
     for frame in frames:
         writer.send(np.ascontiguousarray(frame))

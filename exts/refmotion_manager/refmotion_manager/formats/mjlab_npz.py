@@ -81,5 +81,5 @@ def save_mjlab_npz(clip: MotionClip, path: str | Path, model: RobotModel) -> Pat
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as f:
-        np.savez(f, **arrays)
+        np.savez(f, allow_pickle=False, **arrays)
     return path

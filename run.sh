@@ -80,6 +80,8 @@ load_args=()
 case $MODE in
   train)
     need_script scripts/st_rl/train.py
+    # -l/-c on train mean: continue that run.
+    [[ -n $LOAD_RUN || -n $CHECKPOINT ]] && load_args+=(--resume)
     echo "[run.sh] training $TASK on $DEVICE"
     exec $PY scripts/st_rl/train.py --task "$TASK" --device "$DEVICE" --headless "${load_args[@]}" "${EXTRA[@]}"
     ;;

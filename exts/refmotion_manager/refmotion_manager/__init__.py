@@ -35,59 +35,59 @@ from refmotion_manager.clip import MotionClip
 from refmotion_manager.errors import MotionFormatError
 from refmotion_manager.formats import FORMATS, detect_format, load_motion, save_motion
 from refmotion_manager.joints import (
-    G1_23DOF_JOINT_NAMES,
-    G1_29DOF_JOINT_NAMES,
-    G1_WRIST_JOINT_NAMES,
-    remap_joints,
+  G1_23DOF_JOINT_NAMES,
+  G1_29DOF_JOINT_NAMES,
+  G1_WRIST_JOINT_NAMES,
+  remap_joints,
 )
 from refmotion_manager.kinematics import BodyStates, body_states, with_body_poses
 from refmotion_manager.library import MotionLibrary
 from refmotion_manager.model import RobotModel, default_g1_mjcf
 from refmotion_manager.processing import blend, concatenate, loop, resample, trim
 from refmotion_manager.validation import (
-    Issue,
-    ValidationConfig,
-    ValidationReport,
-    validate_clip,
+  Issue,
+  ValidationConfig,
+  ValidationReport,
+  validate_clip,
 )
 
 
 def data_path() -> Path:
-    """Directory of the shipped synthetic G1 clips (canonical .npz, 29 DoF, 50 fps)."""
-    return Path(__file__).parent / "data"
+  """Directory of the shipped synthetic G1 clips (canonical .npz, 29 DoF, 50 fps)."""
+  return Path(__file__).parent / "data"
 
 
 def shipped_clips() -> list[Path]:
-    return sorted(data_path().glob("*.npz"))
+  return sorted(data_path().glob("*.npz"))
 
 
 __all__ = [
-    "FORMATS",
-    "G1_23DOF_JOINT_NAMES",
-    "G1_29DOF_JOINT_NAMES",
-    "G1_WRIST_JOINT_NAMES",
-    "BodyStates",
-    "Issue",
-    "MotionClip",
-    "MotionFormatError",
-    "MotionLibrary",
-    "RobotModel",
-    "ValidationConfig",
-    "ValidationReport",
-    "blend",
-    "body_states",
-    "concatenate",
-    "data_path",
-    "default_g1_mjcf",
-    "derivatives",
-    "detect_format",
-    "load_motion",
-    "loop",
-    "remap_joints",
-    "resample",
-    "save_motion",
-    "shipped_clips",
-    "trim",
-    "validate_clip",
-    "with_body_poses",
+  "FORMATS",
+  "G1_23DOF_JOINT_NAMES",
+  "G1_29DOF_JOINT_NAMES",
+  "G1_WRIST_JOINT_NAMES",
+  "BodyStates",
+  "Issue",
+  "MotionClip",
+  "MotionFormatError",
+  "MotionLibrary",
+  "RobotModel",
+  "ValidationConfig",
+  "ValidationReport",
+  "blend",
+  "body_states",
+  "concatenate",
+  "data_path",
+  "default_g1_mjcf",
+  "derivatives",
+  "detect_format",
+  "load_motion",
+  "loop",
+  "remap_joints",
+  "resample",
+  "save_motion",
+  "shipped_clips",
+  "trim",
+  "validate_clip",
+  "with_body_poses",
 ]

@@ -15,35 +15,35 @@ from refmotion_manager.clip import MotionClip
 
 
 def linear_velocity(x: np.ndarray, dt: float) -> np.ndarray:
-    """d/dt along axis 0 (central differences, one-sided at the ends)."""
-    return np.gradient(x, dt, axis=0)
+  """d/dt along axis 0 (central differences, one-sided at the ends)."""
+  return np.gradient(x, dt, axis=0)
 
 
 def angular_velocity_world(q: np.ndarray, dt: float) -> np.ndarray:
-    """(T, ..., 4) world orientations -> (T, ..., 3) world angular velocities."""
-    ahead = np.concatenate([q[1:], q[-1:]], axis=0)
-    behind = np.concatenate([q[:1], q[:-1]], axis=0)
-    span = np.full(q.shape[0], 2.0 * dt)
-    span[0] = span[-1] = dt
-    rel = quat.multiply(ahead, quat.conjugate(behind))
-    return quat.to_axis_angle(rel) / span.reshape((-1,) + (1,) * (q.ndim - 1))
+  """(T, ..., 4) world orientations -> (T, ..., 3) world angular velocities."""
+  ahead = np.concatenate([q[1:], q[-1:]], axis=0)
+  behind = np.concatenate([q[:1], q[:-1]], axis=0)
+  span = np.full(q.shape[0], 2.0 * dt)
+  span[0] = span[-1] = dt
+  rel = quat.multiply(ahead, quat.conjugate(behind))
+  return quat.to_axis_angle(rel) / span.reshape((-1,) + (1,) * (q.ndim - 1))
 
 
 def joint_velocity(clip: MotionClip) -> np.ndarray:
-    return linear_velocity(clip.joint_pos, clip.dt)
+  return linear_velocity(clip.joint_pos, clip.dt)
 
 
 def root_lin_vel_w(clip: MotionClip) -> np.ndarray:
-    return linear_velocity(clip.root_pos, clip.dt)
+  return linear_velocity(clip.root_pos, clip.dt)
 
 
 def root_ang_vel_w(clip: MotionClip) -> np.ndarray:
-    return angular_velocity_world(clip.root_quat_wxyz, clip.dt)
+  return angular_velocity_world(clip.root_quat_wxyz, clip.dt)
 
 
 def root_ang_vel_b(clip: MotionClip) -> np.ndarray:
-    return quat.rotate_inverse(clip.root_quat_wxyz, root_ang_vel_w(clip))
+  return quat.rotate_inverse(clip.root_quat_wxyz, root_ang_vel_w(clip))
 
 
 def root_lin_vel_b(clip: MotionClip) -> np.ndarray:
-    return quat.rotate_inverse(clip.root_quat_wxyz, root_lin_vel_w(clip))
+  return quat.rotate_inverse(clip.root_quat_wxyz, root_lin_vel_w(clip))

@@ -11,11 +11,11 @@ from pathlib import Path
 
 
 class MotionFormatError(ValueError):
-    """A motion file or clip that cannot be used as it is."""
+  """A motion file or clip that cannot be used as it is."""
 
-    def __init__(self, source: str | Path | None, where: str, problem: str, fix: str) -> None:
-        self.source = str(source) if source is not None else "<in-memory clip>"
-        self.where = where
-        self.problem = problem
-        self.fix = fix
-        super().__init__(f"{self.source}: {where}: {problem}. Fix: {fix}")
+  def __init__(self, source: str | Path | None, where: str, problem: str, fix: str) -> None:
+    self.source = str(source) if source is not None else "<in-memory clip>"
+    self.where = where
+    self.problem = problem
+    self.fix = fix
+    super().__init__(f"{self.source}: {where}: {problem}. Fix: {fix}")

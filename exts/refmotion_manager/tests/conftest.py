@@ -34,47 +34,48 @@ TOY_MJCF = """
 
 @pytest.fixture(scope="session")
 def g1() -> RobotModel:
-    if importlib.util.find_spec("mjlab") is None:
-        pytest.skip("mjlab is not installed, so there is no G1 MJCF to test against")
-    return RobotModel.from_mjcf(default_g1_mjcf())
+  if importlib.util.find_spec("mjlab") is None:
+    pytest.skip("mjlab is not installed, so there is no G1 MJCF to test against")
+  return RobotModel.from_mjcf(default_g1_mjcf())
 
 
 @pytest.fixture(scope="session")
 def toy(tmp_path_factory: pytest.TempPathFactory) -> RobotModel:
-    path = tmp_path_factory.mktemp("toy") / "toy.xml"
-    path.write_text(TOY_MJCF)
-    return RobotModel.from_mjcf(path)
+  path = tmp_path_factory.mktemp("toy") / "toy.xml"
+  path.write_text(TOY_MJCF)
+  return RobotModel.from_mjcf(path)
 
 
 def smooth_g1_clip(num_frames: int = 40, fps: float = 30.0, seed: int = 0) -> MotionClip:
-    """A G1 clip with sinusoidal joints inside their limits, walking and turning."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(num_frames) / fps
-    freq = rng.uniform(0.5, 2.0, size=29)
-    joint_pos = 0.1 * np.sin(2 * np.pi * freq * t[:, None] + rng.uniform(0, 6, 29))
-    root_pos = np.stack([0.5 * t, 0.1 * np.sin(t), np.full_like(t, 0.79)], axis=1)
-    roll_pitch = quat.from_euler_xyz(0.05, 0.1, 0.0)
-    root_quat = quat.multiply(quat.from_yaw(0.3 * t), np.broadcast_to(roll_pitch, (len(t), 4)))
-    return MotionClip(fps, G1_29DOF_JOINT_NAMES, root_pos, root_quat, joint_pos,
-                      metadata={"name": "smooth", "seed": seed})
+  """A G1 clip with sinusoidal joints inside their limits, walking and turning."""
+  rng = np.random.default_rng(seed)
+  t = np.arange(num_frames) / fps
+  freq = rng.uniform(0.5, 2.0, size=29)
+  joint_pos = 0.1 * np.sin(2 * np.pi * freq * t[:, None] + rng.uniform(0, 6, 29))
+  root_pos = np.stack([0.5 * t, 0.1 * np.sin(t), np.full_like(t, 0.79)], axis=1)
+  roll_pitch = quat.from_euler_xyz(0.05, 0.1, 0.0)
+  root_quat = quat.multiply(quat.from_yaw(0.3 * t), np.broadcast_to(roll_pitch, (len(t), 4)))
+  return MotionClip(
+    fps, G1_29DOF_JOINT_NAMES, root_pos, root_quat, joint_pos, metadata={"name": "smooth", "seed": seed}
+  )
 
 
 @pytest.fixture
 def clip() -> MotionClip:
-    return smooth_g1_clip()
+  return smooth_g1_clip()
 
 
 @pytest.fixture
 def make_g1_clip():
-    return smooth_g1_clip
+  return smooth_g1_clip
 
 
 def file_digest(path: Path) -> tuple[bytes, int]:
-    """Content and modification time: both must be unchanged after reading a file."""
-    stat = path.stat()
-    return path.read_bytes(), stat.st_mtime_ns
+  """Content and modification time: both must be unchanged after reading a file."""
+  stat = path.stat()
+  return path.read_bytes(), stat.st_mtime_ns
 
 
 @pytest.fixture
 def digest():
-    return file_digest
+  return file_digest

@@ -40,7 +40,7 @@ mkdir -p .venv/st_gym
 echo "torch==$installed_torch" > .venv/st_gym/constraints.txt
 step "installing st_gym packages (editable) and pinned dependencies"
 "${PIP[@]}" install -q -c .venv/st_gym/constraints.txt \
-  -e exts/refmotion_manager -e exts/legged_robots -e ".[dev]"
+  -e "exts/refmotion_manager[stgym,video]" -e exts/legged_robots -e ".[dev]"
 
 # Headless video needs an OpenGL implementation: OSMesa from Debian when there is no GPU.
 if ! ldconfig -p 2>/dev/null | grep -q libOSMesa; then

@@ -5,7 +5,7 @@
 
 One call samples `envs` AMP windows of `window` frames from the shipped synthetic G1 clips
 (29 joints, plus `--bodies` body states from FK); frames/s = envs * window / time per call.
-Results are recorded in docs/benchmarks_motion.md.
+Results are recorded in docs/benchmarks.md ("Motion sampling").
 """
 
 from __future__ import annotations

@@ -151,7 +151,7 @@ def _bad_inputs(run: Path) -> dict[str, tuple[str, list[str], str, str]]:
   ]
   at_run = ["--experiment_name", EXP, "--load_run", run.name]
   return {
-    "unknown_task": ("train.py", [], "Flat-G2", r"unknown task 'Flat-G2'\. Did you mean .*Flat-G1"),
+    "unknown_task": ("train.py", [], "Flat-G2", r"Unknown task id 'Flat-G2'\. Did you mean: .*Flat-G1"),
     "unknown_override_key": (
       "train.py",
       ["env.rewards.nope.weight=1"],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,23 +15,16 @@ from legged_robots.rl.overrides import Override, apply_overrides, parse_override
 OVERRIDE_ROOTS = ("env", "agent")
 
 
-def registered_tasks() -> list[str]:
-  """Every task id in mjlab's registry (importing mjlab loads our entry point)."""
-  import mjlab.tasks  # noqa: F401  (registers mjlab's tasks; ours come via entry point)
-  from mjlab.tasks.registry import list_tasks
-
-  return list_tasks()
-
-
 def require_task(task: str) -> None:
-  tasks = registered_tasks()
-  if task in tasks:
-    return
-  close = difflib.get_close_matches(task, tasks, n=3, cutoff=0.4)
-  hint = f" Did you mean {', '.join(close)}?" if close else ""
-  raise StRlError(
-    f"unknown task {task!r}.{hint} Registered tasks: {', '.join(tasks)} (scripts/list_envs.py lists them)."
-  )
+  """Raise StRlError (one line, closest ids, all ids) unless ``task`` is registered."""
+  import mjlab.tasks  # noqa: F401  (registers mjlab's tasks; ours come via its entry point)
+
+  from legged_robots.tasks.registry import UnknownTaskError, check_task_id
+
+  try:
+    check_task_id(task)
+  except UnknownTaskError as err:
+    raise StRlError(str(err)) from None
 
 
 def resolve_device(device: str | None) -> str:

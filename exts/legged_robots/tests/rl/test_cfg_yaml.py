@@ -62,6 +62,7 @@ def test_unreadable_file_is_a_clear_error(tmp_path):
 def test_mjlab_env_cfg_round_trips_except_its_lambda(tmp_path):
   import mjlab.tasks  # noqa: F401  (registers mjlab's own tasks)
   from mjlab.tasks.registry import load_env_cfg
+
   cfg = load_env_cfg("Mjlab-Velocity-Flat-Unitree-G1")
   dump_cfg(cfg, tmp_path / "env.yaml")
   back = load_cfg(tmp_path / "env.yaml")

@@ -72,24 +72,22 @@ class LocomotionRobot:
   """Training ranges of the base_velocity command."""
 
 
+def _ground_contact(name: str, primary: ContactMatch, track_air_time: bool = False) -> ContactSensorCfg:
+  """Net contact force between each ``primary`` body and the terrain."""
+  return ContactSensorCfg(
+    name=name,
+    primary=primary,
+    secondary=ContactMatch(mode="body", pattern="terrain"),
+    fields=("found", "force"),
+    reduce="netforce",
+    num_slots=1,
+    track_air_time=track_air_time,
+  )
+
+
 def _scene(robot: LocomotionRobot, rough: bool) -> SceneCfg:
-  feet = ContactSensorCfg(
-    name=FEET_SENSOR,
-    primary=robot.feet_contact,
-    secondary=ContactMatch(mode="body", pattern="terrain"),
-    fields=("found", "force"),
-    reduce="netforce",
-    num_slots=1,
-    track_air_time=True,
-  )
-  undesired = ContactSensorCfg(
-    name=UNDESIRED_SENSOR,
-    primary=robot.undesired_contact,
-    secondary=ContactMatch(mode="body", pattern="terrain"),
-    fields=("found", "force"),
-    reduce="netforce",
-    num_slots=1,
-  )
+  feet = _ground_contact(FEET_SENSOR, robot.feet_contact, track_air_time=True)
+  undesired = _ground_contact(UNDESIRED_SENSOR, robot.undesired_contact)
   sensors: tuple = (feet, undesired)
   if rough:
     terrain = TerrainEntityCfg(

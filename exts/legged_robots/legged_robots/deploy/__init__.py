@@ -1,7 +1,10 @@
-"""Deployment side of st_gym: the contract an exported policy ships with.
+"""Deployment side of st_gym: the contract an exported policy ships with, and its runtime.
 
-Imports only numpy, yaml and the standard library, so a deploy runtime or a ROS 2
-node can read ``exported/deploy.yaml`` without torch, warp or mjlab installed.
+Imports only numpy, mujoco, onnxruntime, yaml and the standard library, so a deploy
+runtime or a ROS 2 node can run ``exported/`` without torch, warp or mjlab installed
+(``tests/deploy/test_import_boundary.py`` enforces this). The MuJoCo closed loop lives
+in ``legged_robots.deploy.mujoco_sim`` and the st_gym folder layout reader in
+``legged_robots.deploy.stgym_layout``.
 """
 
 from legged_robots.deploy.contract import (
@@ -14,6 +17,14 @@ from legged_robots.deploy.contract import (
   PolicySpec,
   RobotModel,
 )
+from legged_robots.deploy.errors import (
+  DeployError,
+  MissingFileError,
+  NonFiniteActionError,
+  PolicyMismatchError,
+)
+from legged_robots.deploy.observations import RobotState
+from legged_robots.deploy.runtime import PolicyRuntime
 
 __all__ = [
   "SCHEMA_VERSION",
@@ -21,7 +32,13 @@ __all__ = [
   "CommandSpec",
   "ContractError",
   "DeployContract",
+  "DeployError",
+  "MissingFileError",
+  "NonFiniteActionError",
   "ObservationTerm",
+  "PolicyMismatchError",
+  "PolicyRuntime",
   "PolicySpec",
   "RobotModel",
+  "RobotState",
 ]

@@ -7,8 +7,7 @@ library (never torch, warp or mjlab). See ``docs/deploy_contract.md`` for the sc
 
 Action law (per joint i, in ``joint_names`` order)::
 
-    a_i     = clip(policy_output_i, action.clip[i])            # no clip when null
-    q_ref_i = a_i * action.scale[i] + action.offset[i]
+    q_ref_i = clip(policy_output_i * action.scale[i] + action.offset[i], action.clip[i])
     tau_i   = kp_i * (q_ref_i - q_i) - kd_i * qd_i, limited to +-effort_limit_i
 
 The policy input is the concatenation, in order, of ``observations``: each term is
@@ -46,6 +45,9 @@ class RobotModel:
   """Path of the robot MJCF on the exporting machine, or None if it was built in code."""
   spec_fn: str
   """``module:qualname`` of the function that builds the robot's MjSpec."""
+  sim_mjcf: str | None = None
+  """The trained robot as a standalone MJCF (actuators, armature, collision settings), a
+  file name relative to the exported folder (``robot.xml``); None in older exports."""
 
 
 @dataclass
@@ -58,7 +60,7 @@ class ActionSpec:
   offset: list[float]
   """Offsets; with ``use_default_offset`` these equal ``default_joint_pos``."""
   clip: list[list[float]] | None
-  """Per-joint ``[low, high]`` on the raw policy output, or None for no clip."""
+  """Per-joint ``[low, high]`` on the joint target (mjlab clips after scale and offset), or None."""
 
 
 @dataclass

@@ -9,8 +9,10 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+import mujoco
 import numpy as np
 import torch
+from mjlab.entity import Entity
 from mjlab.envs import ManagerBasedRlEnv
 from mjlab.envs.mdp.actions import JointPositionAction
 
@@ -110,6 +112,30 @@ def _robot_model(env: ManagerBasedRlEnv, entity_name: str) -> RobotModel:
         continue
   mjcf = str(matches[0]) if len(matches) == 1 else None
   return RobotModel(entity_name, spec.modelname, mjcf, spec_fn)
+
+
+def robot_mjcf(env: ManagerBasedRlEnv, entity_name: str) -> str:
+  """The trained robot as a standalone MJCF, with the training env's physics options.
+
+  The scene holds the entity's spec attached by reference (it cannot be compiled or saved
+  alone), so the entity is rebuilt from its cfg: same spec_fn, collision settings,
+  actuators, armature and keyframe. Visual-only mesh geoms and the meshes they use are
+  dropped; collision geoms are primitives and bodies carry explicit inertials, so the
+  dynamics do not change (checked in tests/deploy/test_robot_export.py).
+  """
+  spec = Entity(env.cfg.scene.entities[entity_name]).spec
+  for geom in list(spec.geoms):
+    if geom.type == mujoco.mjtGeom.mjGEOM_MESH and geom.contype == 0 and geom.conaffinity == 0:
+      spec.delete(geom)
+  used = {g.meshname for g in spec.geoms if g.type == mujoco.mjtGeom.mjGEOM_MESH}
+  for mesh in list(spec.meshes):
+    if mesh.name not in used:
+      spec.delete(mesh)
+  opt = env.sim.mj_model.opt
+  for name in dir(spec.option):
+    if not name.startswith("_"):
+      setattr(spec.option, name, getattr(opt, name))
+  return spec.to_xml()
 
 
 def _observation_terms(env: ManagerBasedRlEnv) -> list[ObservationTerm]:

@@ -19,11 +19,12 @@ from rsl_rl.models import MLPModel
 
 from legged_robots.deploy import DeployContract, PolicySpec
 from legged_robots.rl.checkpoint import atomic_write
-from legged_robots.rl.contract_builder import build_contract
+from legged_robots.rl.contract_builder import build_contract, robot_mjcf
 
 OPSET = 18
 ONNX_NAME = "policy.onnx"
 CONTRACT_NAME = "deploy.yaml"
+ROBOT_MJCF_NAME = "robot.xml"
 
 
 def policy_spec(actor: MLPModel, action_dim: int) -> PolicySpec:
@@ -90,6 +91,10 @@ def onnx_metadata(contract: DeployContract, iteration: int | None) -> dict[str, 
   return meta
 
 
+def _write_text(path: Path, text: str) -> None:
+  path.write_text(text)
+
+
 def export_policy(
   actor: MLPModel,
   env: ManagerBasedRlEnv,
@@ -97,9 +102,12 @@ def export_policy(
   out_dir: Path,
   iteration: int | None = None,
 ) -> DeployContract:
-  """Write out_dir/policy.onnx and out_dir/deploy.yaml; return the contract."""
+  """Write out_dir/{policy.onnx,robot.xml,deploy.yaml}; return the contract."""
   action_dim = int(env.action_manager.total_action_dim)
   contract = build_contract(env, task_id, policy_spec(actor, action_dim))
   export_onnx(actor, out_dir / ONNX_NAME, onnx_metadata(contract, iteration))
+  xml = robot_mjcf(env, contract.robot.entity_name)
+  atomic_write(out_dir / ROBOT_MJCF_NAME, lambda tmp: _write_text(tmp, xml))
+  contract.robot.sim_mjcf = ROBOT_MJCF_NAME
   contract.save(out_dir / CONTRACT_NAME)
   return contract

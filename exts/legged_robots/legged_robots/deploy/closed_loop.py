@@ -125,12 +125,19 @@ class ClosedLoop:
     self.rng = np.random.default_rng(seed)
     self.command_name = velocity_command_name(runtime)
     self.scan_size = next((t.size for t in c.observations if t.func.endswith(":height_scan")), 0)
-    self.start_height = reset_to_default(self.robot, self.data, c)
-    runtime.reset()
-    self.t = 0.0
-    self._next_push = self.p.push_interval_s
     self._states: deque[RobotState] = deque(maxlen=self.p.obs_latency_steps + 1)
     self._targets: deque[np.ndarray] = deque(maxlen=self.p.action_latency_steps + 1)
+    self.reset()
+
+  def reset(self) -> None:
+    """Back to the start pose at t = 0: runtime memory, latency queues and statistics cleared."""
+    c = self.runtime.contract
+    self.start_height = reset_to_default(self.robot, self.data, c)
+    self.runtime.reset()
+    self.t = 0.0
+    self._next_push = self.p.push_interval_s
+    self._states.clear()
+    self._targets.clear()
     self.torque_sum = np.zeros(len(c.joint_names))
     self.torque_max = np.zeros(len(c.joint_names))
     self.physics_steps = 0
@@ -261,6 +268,9 @@ def run_closed_loop(
       steps.append(info)
       if renderer is not None and video is not None and k % stride == 0:
         renderer.update_scene(loop.data, camera, option)
+        # Shadows and reflections cost 4x the frame time in a software (OSMesa) renderer.
+        renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = 0
+        renderer.scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = 0
         video.write(renderer.render())
       if progress is not None:
         progress(info)

@@ -21,8 +21,9 @@ def test_linear_ramp_then_hold():
   schedule = reward_weight_linear(SimpleNamespace(params=params), env)
   for step, expected in ((0, 1.0), (25, 0.8), (50, 0.6), (100, 0.2), (400, 0.2)):
     env.common_step_counter = step
-    schedule(env, None, **params)
+    logged = schedule(env, None, **params)
     assert term.weight == pytest.approx(expected)
+    assert isinstance(logged, float) and logged == term.weight
 
 
 def test_unknown_term_is_named():

@@ -9,6 +9,7 @@ import torch
 from mjlab.entity import Entity
 from mjlab.envs import ManagerBasedRlEnv
 from mjlab.managers.scene_entity_config import SceneEntityCfg
+from mjlab.scene import Scene
 from mjlab.tasks import registry as mjlab_registry
 
 from legged_robots.assets import G1_23DOF_LOCKED_JOINTS, g1_robot_cfg
@@ -85,3 +86,56 @@ def test_pattern_matching_nothing_fails_at_build_naming_what_exists():
   cfg.rewards["feet_slide"].params["asset_cfg"] = SceneEntityCfg("robot", site_names=("left_toe",))
   with pytest.raises(ValueError, match=r"(?s)left_toe.*FR"):
     ManagerBasedRlEnv(cfg, device="cpu")
+
+
+def _contact_sensor_bodies(model: mujoco.MjModel) -> dict[str, list[tuple[str, bool]]]:
+  """Contact sensor name -> [(primary body, whether it or its subtree has a colliding geom)]."""
+  collides = (model.geom_contype | model.geom_conaffinity) != 0
+  out: dict[str, list[tuple[str, bool]]] = {}
+  for i in range(model.nsensor):
+    if model.sensor_type[i] != mujoco.mjtSensor.mjSENS_CONTACT:
+      continue
+    kind, obj = model.sensor_objtype[i], model.sensor_objid[i]
+    if kind == mujoco.mjtObj.mjOBJ_GEOM:
+      body, geoms = model.geom_bodyid[obj], [obj]
+    else:
+      body = obj
+      subtree = {obj}
+      if kind == mujoco.mjtObj.mjOBJ_XBODY:
+        subtree |= {b for b in range(model.nbody) if obj in _ancestors(model, b)}
+      geoms = [g for g in range(model.ngeom) if model.geom_bodyid[g] in subtree]
+    out[model.sensor(i).name] = [(model.body(body).name, bool(collides[geoms].any()))]
+  return out
+
+
+def _ancestors(model: mujoco.MjModel, body: int) -> set[int]:
+  seen = set()
+  while body > 0:
+    body = model.body_parentid[body]
+    seen.add(body)
+  return seen
+
+
+@pytest.mark.parametrize("task_id", ["Flat-G1", "Flat-G1-23DoF", "Flat-Go1"])
+def test_contact_sensors_watch_only_bodies_that_can_collide(task_id: str):
+  # A contact sensor on a body without collision geoms reads zero forever, yet it runs
+  # in every physics step (contact matching over all contacts of all worlds).
+  cfg = load_env_cfg(task_id)
+  cfg.scene.num_envs = 1
+  sensors = _contact_sensor_bodies(Scene(cfg.scene, device="cpu").compile())
+  dead = {name: body for name, found in sensors.items() for body, ok in found if not ok}
+  assert sensors and not dead, f"contact sensors on bodies without collision geoms: {dead}"
+
+
+def test_g1_undesired_contacts_cover_every_colliding_body_above_the_ankles():
+  cfg = load_env_cfg("Flat-G1")
+  cfg.scene.num_envs = 1
+  sensors = _contact_sensor_bodies(Scene(cfg.scene, device="cpu").compile())
+  bodies = {body for name, found in sensors.items() if "undesired" in name for body, _ in found}
+  sides = ("left", "right")
+  links = ("hip_roll", "hip_yaw", "knee", "shoulder_yaw", "elbow")
+  assert bodies == {"robot/pelvis", "robot/torso_link"} | {
+    f"robot/{s}_{k}_link" for s in sides for k in links
+  }
+  # Force only: the undesired-contact reward reads no other field.
+  assert all(name.endswith("_force") for name in sensors if "undesired" in name)

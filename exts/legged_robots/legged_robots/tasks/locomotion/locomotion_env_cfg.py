@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 from mjlab.entity import EntityCfg
 from mjlab.envs import ManagerBasedRlEnvCfg
@@ -57,7 +58,10 @@ class LocomotionRobot:
   foot_geoms: tuple[str, ...]
   """Foot collision geoms (friction randomization, privileged friction)."""
   undesired_contact: ContactMatch
-  """Bodies that should never touch the ground."""
+  """Bodies that should never touch the ground (only bodies with collision geoms: each
+  matched body costs MuJoCo sensors that run in every physics step)."""
+  undesired_fields: tuple[Literal["found", "force"], ...] = ("force",)
+  """Contact fields the undesired-contact terms read; one MuJoCo sensor per body and field."""
   min_base_height: float
   """Terminate when the base falls below this height (m)."""
   sim: SimulationCfg
@@ -72,13 +76,18 @@ class LocomotionRobot:
   """Training ranges of the base_velocity command."""
 
 
-def _ground_contact(name: str, primary: ContactMatch, track_air_time: bool = False) -> ContactSensorCfg:
+def _ground_contact(
+  name: str,
+  primary: ContactMatch,
+  fields: tuple[Literal["found", "force"], ...] = ("found", "force"),
+  track_air_time: bool = False,
+) -> ContactSensorCfg:
   """Net contact force between each ``primary`` body and the terrain."""
   return ContactSensorCfg(
     name=name,
     primary=primary,
     secondary=ContactMatch(mode="body", pattern="terrain"),
-    fields=("found", "force"),
+    fields=fields,
     reduce="netforce",
     num_slots=1,
     track_air_time=track_air_time,
@@ -87,7 +96,7 @@ def _ground_contact(name: str, primary: ContactMatch, track_air_time: bool = Fal
 
 def _scene(robot: LocomotionRobot, rough: bool) -> SceneCfg:
   feet = _ground_contact(FEET_SENSOR, robot.feet_contact, track_air_time=True)
-  undesired = _ground_contact(UNDESIRED_SENSOR, robot.undesired_contact)
+  undesired = _ground_contact(UNDESIRED_SENSOR, robot.undesired_contact, robot.undesired_fields)
   sensors: tuple = (feet, undesired)
   if rough:
     terrain = TerrainEntityCfg(

@@ -2,13 +2,15 @@
 
 ``from legged_robots.tasks import mdp`` gives one namespace: mjlab's generic terms
 (``mjlab.envs.mdp``), its locomotion terms (``mjlab.tasks.velocity.mdp``) and ours.
+Where st_gym has its own version of an mjlab term, ours takes the name:
+``apply_body_impulse`` (same timing, no host-device syncs).
 """
 
 from mjlab.tasks.velocity.mdp import *  # noqa: F403
 
 from .actions import DelayedJointPositionAction, DelayedJointPositionActionCfg
 from .curriculums import reward_weight_linear
-from .events import geom_restitution
+from .events import apply_body_impulse, geom_restitution
 from .observations import (
   base_height,
   base_quat,
@@ -36,6 +38,7 @@ __all__ = [
   "DelayedJointPositionAction",
   "DelayedJointPositionActionCfg",
   "ang_vel_xy_l2",
+  "apply_body_impulse",
   "base_height",
   "base_quat",
   "body_mass",

@@ -39,8 +39,10 @@ class reward_weight_linear:
     term_name: str,
     weight: float,
     num_steps: int,
-  ) -> torch.Tensor:
+  ) -> float:
+    """Set and return the current weight (a float: the curriculum manager logs it as is,
+    where a tensor would cost a tensor op and an ``.item()`` on every reset)."""
     del env_ids, term_name
     progress = min(env.common_step_counter / num_steps, 1.0)
     self._term_cfg.weight = self._initial + (weight - self._initial) * progress
-    return torch.tensor(self._term_cfg.weight)
+    return self._term_cfg.weight

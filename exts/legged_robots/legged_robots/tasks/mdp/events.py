@@ -10,7 +10,9 @@ from mjlab.managers.event_manager import requires_model_fields
 from mjlab.managers.scene_entity_config import SceneEntityCfg
 
 if TYPE_CHECKING:
+  from mjlab.entity import Entity
   from mjlab.envs import ManagerBasedRlEnv
+  from mjlab.managers.event_manager import EventTermCfg
 
 _ROBOT = SceneEntityCfg("robot")
 
@@ -40,3 +42,77 @@ def geom_restitution(
     default_axes=[1],
     valid_axes=[0, 1],
   )
+
+
+class apply_body_impulse:
+  """mjlab's ``apply_body_impulse`` (random wrench for a random duration, then a random
+  cooldown, per env) computed with masks instead of index lists: no host-device sync.
+
+  mjlab's version asks ``if expired.any()`` / ``if eligible.any()`` and gathers env ids
+  with ``nonzero()`` every step, which stalls the CPU until the GPU has finished the
+  physics. Here every env runs the same tensor program each step and the wrench buffer
+  is written whole. Timing matches mjlab's step for step (see the tests); only the
+  random stream differs. Use with ``mode="step"``.
+  """
+
+  def __init__(self, cfg: EventTermCfg, env: ManagerBasedRlEnv):
+    asset_cfg: SceneEntityCfg = cfg.params["asset_cfg"]
+    self._asset: Entity = env.scene[asset_cfg.name]
+    self._body_ids = asset_cfg.body_ids
+    num_bodies = len(self._body_ids) if isinstance(self._body_ids, list) else self._asset.num_bodies
+    self._dt = env.step_dt
+    n, device = env.num_envs, env.device
+    self._active = torch.zeros(n, dtype=torch.bool, device=device)
+    self._time_left = torch.zeros(n, device=device)
+    self._wrench = torch.zeros(n, num_bodies, 6, device=device)
+    # One uniform draw per step gives every random number: [cooldown on expiry, wrench,
+    # duration, cooldown on trigger]; bounds are laid out the same way.
+    (f_lo, f_hi), (t_lo, t_hi) = cfg.params["force_range"], cfg.params["torque_range"]
+    wrench_lo = torch.tensor([f_lo] * 3 + [t_lo] * 3).repeat(num_bodies)
+    wrench_hi = torch.tensor([f_hi] * 3 + [t_hi] * 3).repeat(num_bodies)
+    (c_lo, c_hi), (d_lo, d_hi) = cfg.params["cooldown_s"], cfg.params["duration_s"]
+    lo = torch.cat([torch.tensor([c_lo]), wrench_lo, torch.tensor([d_lo, c_lo])])
+    hi = torch.cat([torch.tensor([c_hi]), wrench_hi, torch.tensor([d_hi, c_hi])])
+    self._lo, self._span = lo.to(device), (hi - lo).to(device)
+    self._cooldown_left = self._cooldown(n)
+
+  def _cooldown(self, n: int) -> torch.Tensor:
+    return torch.rand(n, device=self._lo.device) * self._span[0] + self._lo[0]
+
+  def __call__(
+    self,
+    env: ManagerBasedRlEnv,
+    env_ids: torch.Tensor | None,
+    force_range: tuple[float, float],
+    torque_range: tuple[float, float],
+    duration_s: tuple[float, float],
+    cooldown_s: tuple[float, float],
+    asset_cfg: SceneEntityCfg,
+  ) -> None:
+    del env, env_ids, force_range, torque_range, duration_s, cooldown_s, asset_cfg  # Read at init.
+    u = torch.rand_like(self._lo.expand(self._active.shape[0], -1)) * self._span + self._lo
+    # Running impulses tick down; those that reach 0 stop and restart their cooldown.
+    time_left = self._time_left - self._dt * self._active
+    expired = self._active & (time_left <= 0.0)
+    active = self._active & ~expired
+    cooldown = torch.where(expired, u[:, 0], self._cooldown_left) - self._dt
+    # Idle envs whose cooldown ran out start a new impulse.
+    start = ~active & (cooldown <= 0.0)
+    new_wrench = u[:, 1:-2].view_as(self._wrench)
+    self._wrench = torch.where(start.view(-1, 1, 1), new_wrench, self._wrench * active.view(-1, 1, 1))
+    self._time_left = torch.where(start, u[:, -2], time_left * active)
+    self._cooldown_left = torch.where(start, u[:, -1], cooldown)
+    self._active = active | start
+    self._asset.write_external_wrench_to_sim(
+      self._wrench[..., :3], self._wrench[..., 3:], body_ids=self._body_ids
+    )
+
+  def reset(self, env_ids: torch.Tensor | slice | None = None) -> None:
+    ids = slice(None) if env_ids is None else env_ids
+    n = self._active.shape[0] if isinstance(ids, slice) else len(ids)
+    self._active[ids] = False
+    self._time_left[ids] = 0.0
+    self._cooldown_left[ids] = self._cooldown(n)
+    self._wrench[ids] = 0.0
+    zeros = torch.zeros(n, self._wrench.shape[1], 3, device=self._wrench.device)
+    self._asset.write_external_wrench_to_sim(zeros, zeros, env_ids=ids, body_ids=self._body_ids)

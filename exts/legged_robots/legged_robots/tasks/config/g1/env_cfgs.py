@@ -22,8 +22,9 @@ from legged_robots.tasks.locomotion.locomotion_env_cfg import (
 
 _FEET_BODIES = ("left_ankle_roll_link", "right_ankle_roll_link")
 _FOOT_GEOMS = tuple(f"{side}_foot{i}_collision" for side in ("left", "right") for i in range(1, 8))
-# Bodies whose ground contact means a fall or a stumble: everything above the ankles.
-_UNDESIRED = r"^(pelvis|torso_link|.*_hip_.*_link|.*_knee_link|.*_shoulder_.*_link|.*_elbow_link)$"
+# Bodies whose ground contact means a fall or a stumble: everything above the ankles that
+# has collision geoms (the hip-pitch and shoulder pitch/roll links have none).
+_UNDESIRED = r"^(pelvis|torso_link|.*_hip_(roll|yaw)_link|.*_knee_link|.*_shoulder_yaw_link|.*_elbow_link)$"
 _LEGS = (r".*_hip_.*_joint", r".*_knee_joint", r".*_ankle_.*_joint")
 
 

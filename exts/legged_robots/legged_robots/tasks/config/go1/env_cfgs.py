@@ -47,6 +47,7 @@ def _go1(rough: bool) -> LocomotionRobot:
     ),
     foot_geoms=tuple(f"{leg}_foot_collision" for leg in _LEGS),
     undesired_contact=ContactMatch(mode="body", pattern=r"^(trunk|.*_thigh|.*_hip)$", entity="robot"),
+    undesired_fields=("found", "force"),  # illegal_contact reads "found".
     min_base_height=0.15,
     sim=sim,
     velocity_ranges={"lin_vel_x": (-1.0, 1.0), "lin_vel_y": (-1.0, 1.0), "ang_vel_z": (-1.0, 1.0)},

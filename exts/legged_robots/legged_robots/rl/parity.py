@@ -129,7 +129,10 @@ def _joint_columns(func: Any, params: dict[str, Any], joint_names: list[str], fr
   return names if len(names) == frame else None
 
 
-def _actuator_gains(env: ManagerBasedRlEnv, entity: str):
+GainTable = dict[str, np.ndarray]
+
+
+def _actuator_gains(env: ManagerBasedRlEnv, entity: str) -> tuple[GainTable, GainTable, GainTable]:
   """kp, kd, effort limit per joint name, one value per simulated world (as the sim uses them).
 
   A MuJoCo position actuator applies kp*ctrl - kp*q - kd*qd: kp = gainprm[0], kd = -biasprm[2].
@@ -142,7 +145,9 @@ def _actuator_gains(env: ManagerBasedRlEnv, entity: str):
   gain = torch.as_tensor(env.sim.model.actuator_gainprm).cpu().numpy()
   bias = torch.as_tensor(env.sim.model.actuator_biasprm).cpu().numpy()
   force = torch.as_tensor(env.sim.model.actuator_forcerange).cpu().numpy()
-  kp, kd, limit = {}, {}, {}
+  kp: GainTable = {}
+  kd: GainTable = {}
+  limit: GainTable = {}
   for ctrl in robot.indexing.ctrl_ids.tolist():
     joint = name_of_joint.get(int(mj_model.actuator_trnid[ctrl, 0]))
     if joint is None:

@@ -34,7 +34,8 @@ def yaw_quat(q: np.ndarray) -> np.ndarray:
   """The heading part of q (rotation about world z only)."""
   w, x, y, z = q.T
   yaw = np.arctan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
-  return np.stack([np.cos(yaw / 2), 0 * yaw, 0 * yaw, np.sin(yaw / 2)], axis=1)
+  zero = np.zeros_like(yaw)
+  return np.stack([np.cos(yaw / 2), zero, zero, np.sin(yaw / 2)], axis=1)
 
 
 def _explained(residual: np.ndarray, diff: np.ndarray, tol: float) -> bool:
@@ -59,7 +60,9 @@ def diagnose(contract: DeployContract, env: EnvInterface, s: Samples, tol: float
     causes += _term_causes(term, contract, env, s, tol, moved.get(term.name, {}))
   causes += _block_causes(env, s, tol)
   causes += _target_causes(contract, env, s, tol, permuted)
-  input_ok = not any(_mismatch(s.blocks_rt[t.name], s.blocks_env[t.name], tol) for t in env.terms)
+  input_ok = all(
+    t.name in s.blocks_rt and not _mismatch(s.blocks_rt[t.name], s.blocks_env[t.name], tol) for t in env.terms
+  )
   if input_ok and _mismatch(s.action_rt, s.action_env, tol):
     causes.append(_step_cause(s, tol))
   if s.action_actor is not None and _mismatch(s.action_actor, s.action_env, tol):
@@ -279,12 +282,21 @@ def _column_scale(term: TermInfo, k: int) -> float:
 
 
 def _frame(name: str, rt: np.ndarray, tr: np.ndarray, quat: np.ndarray, tol: float) -> Cause | None:
-  """Runtime value = training value expressed in another frame (world, heading, base)."""
+  """Runtime value = the training (base-frame) vector expressed in another frame.
+
+  With R the base orientation, training holds v_b and v_w = R v_b. The hypotheses are what
+  a runtime gets from the usual slips: no rotation of a world-frame reading, a heading
+  frame, R instead of R^T (or a second R^T), and a quaternion read as (x, y, z, w).
+  """
   world = quat_rotate(quat, tr)
   hypotheses = {
-    "the world frame": world,
+    "the world frame (not rotated into the base)": world,
     "the heading (yaw-only) frame": quat_rotate_inverse(yaw_quat(quat), world),
-    "a frame rotated the wrong way (base rotation applied inverted)": quat_rotate_inverse(quat, tr),
+    "a frame built with R instead of R^T": quat_rotate(quat, world),
+    "a frame rotated into the base twice": quat_rotate_inverse(quat, tr),
+    "a frame built from the quaternion read as (x, y, z, w)": quat_rotate_inverse(
+      quat[:, [3, 0, 1, 2]], world
+    ),
   }
   for frame, expected in hypotheses.items():
     if _explained(rt - expected, rt - tr, tol):
@@ -350,12 +362,11 @@ def _history_cause(term: TermInfo, rt: np.ndarray, tr: np.ndarray, tol: float) -
   rt3, tr3 = rt.reshape(len(rt), h, -1), tr.reshape(len(tr), h, -1)
   if not _mismatch(rt3[:, ::-1], tr3, tol):
     what = "stacks its history newest first; training stacks oldest first"
-  elif not _mismatch(rt3[:, 1:], tr3[:, :-1], tol):
-    what = "history runs one step ahead of training"
-  elif not _mismatch(rt3[:, :-1], tr3[:, 1:], tol):
-    what = "history lags training by one step"
   else:
-    what = f"history ({h} steps) differs from training's although the current step matches"
+    what = (
+      f"keeps other older frames than training ({h} steps; the current one matches): history must "
+      "advance once per control step and be filled with the first frame after a reset"
+    )
   return Cause("timing", [term.name], f"timing: the runtime's {term.name} {what}.")
 
 
@@ -370,11 +381,12 @@ def _target_causes(
       continue
     raw = s.target_raw[:, k].astype(np.float64)
     design = np.stack([raw, np.ones_like(raw)], axis=1)
-    (slope, intercept), *_ = np.linalg.lstsq(design, rt.astype(np.float64), rcond=None)
+    (slope, intercept), *_ = np.linalg.lstsq(design, rt, rcond=None)
+    affine = _explained(rt - design @ np.array([slope, intercept]), rt - tr, tol)
     e = env.action_names.index(joint)
     scale, offset = float(env.action_scale[e]), float(env.action_offset[e])
     found = []
-    if abs(slope - scale) > tol * max(1.0, abs(scale)):
+    if affine and abs(slope - scale) > tol * max(1.0, abs(scale)):
       found.append(
         Cause(
           "scale",
@@ -383,7 +395,7 @@ def _target_causes(
           f"{contract.action.scale[k]:.6g}), training uses {scale:.6g}.",
         )
       )
-    if abs(intercept - offset) > tol * max(1.0, abs(offset)):
+    if affine and abs(intercept - offset) > tol * max(1.0, abs(offset)):
       found.append(
         Cause(
           "default_pose",

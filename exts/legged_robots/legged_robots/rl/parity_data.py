@@ -113,7 +113,7 @@ class ParityReport:
   gains: dict[str, dict[str, float]]
   """Per joint: relative difference of kp, kd and effort limit."""
   timing: dict[str, float]
-  """|deploy.yaml - env| of physics_dt and decimation."""
+  """physics_dt: relative difference, decimation: absolute difference (deploy.yaml vs env)."""
   causes: list[Cause] = field(default_factory=list)
   worst_term: str = ""
   worst_term_diff: float = 0.0

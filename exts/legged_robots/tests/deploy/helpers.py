@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
 import onnx
+import yaml
 from onnx import TensorProto, helper, numpy_helper
 
 from legged_robots.deploy import (
@@ -85,3 +87,45 @@ def export_folder(folder: Path, contract: DeployContract, weight=None, bias=None
   contract.save(folder / "deploy.yaml")
   linear_onnx(folder / contract.policy.file, weight, bias)
   return folder
+
+
+def to_stgym(export: Path, folder: Path, seed: int = 0) -> list[str]:
+  """Write our export in st_gym's layout; the robot (motor) order is a permutation of the policy's."""
+  contract = DeployContract.load(export / "deploy.yaml")
+  folder.mkdir(parents=True)
+  shutil.copy(export / "policy.onnx", folder / "policy.onnx")
+  robot_order = [str(n) for n in np.random.default_rng(seed).permutation(contract.joint_names)]
+  at = {name: i for i, name in enumerate(contract.joint_names)}
+  (folder / "joint_names.yaml").write_text(
+    yaml.safe_dump({"policy_joint_names": contract.joint_names, "robot_joint_names": robot_order})
+  )
+  gains = {
+    "kps": [contract.stiffness[at[n]] for n in robot_order],
+    "kds": [contract.damping[at[n]] for n in robot_order],
+    "scales": [contract.action.scale[at[n]] for n in robot_order],
+  }
+  (folder / "kp_kd.yaml").write_text(yaml.safe_dump(gains))
+  return robot_order
+
+
+def nan_below_zero_vx_policy(path, vx_index: int) -> None:
+  """actions = 0 * sqrt(vx command): zero while vx >= 0, NaN once vx < 0."""
+  pick = np.zeros((96, 1), dtype=np.float32)
+  pick[vx_index, 0] = 1.0
+  graph = helper.make_graph(
+    [
+      helper.make_node("MatMul", ["obs", "pick"], ["vx"]),
+      helper.make_node("Sqrt", ["vx"], ["root"]),
+      helper.make_node("Mul", ["root", "zeros"], ["actions"]),
+    ],
+    "nan_policy",
+    [helper.make_tensor_value_info("obs", TensorProto.FLOAT, [1, 96])],
+    [helper.make_tensor_value_info("actions", TensorProto.FLOAT, [1, 29])],
+    initializer=[
+      numpy_helper.from_array(pick, "pick"),
+      numpy_helper.from_array(np.zeros((1, 29), np.float32), "zeros"),
+    ],
+  )
+  model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+  model.ir_version = 10
+  onnx.save(model, str(path))

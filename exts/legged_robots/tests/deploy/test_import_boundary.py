@@ -19,7 +19,11 @@ DEPLOY_DIR = Path(deploy.__file__).parent
 
 def _modules() -> list[str]:
   names = [f"legged_robots.deploy.{m.name}" for m in pkgutil.iter_modules([str(DEPLOY_DIR)])]
-  assert "legged_robots.deploy.runtime" in names
+  assert {
+    "legged_robots.deploy.runtime",
+    "legged_robots.deploy.mujoco_sim",
+    "legged_robots.deploy.closed_loop",
+  } <= set(names)
   return ["legged_robots.deploy", *names]
 
 

@@ -7,9 +7,7 @@ import shutil
 
 import mujoco
 import numpy as np
-import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
 
 from legged_robots.deploy import (
   DeployError,
@@ -20,6 +18,8 @@ from legged_robots.deploy import (
 )
 from legged_robots.deploy.closed_loop import ClosedLoop, Perturbations, command_at, run_closed_loop
 from legged_robots.deploy.mujoco_sim import build_sim, read_state, reset_to_default
+
+from .helpers import nan_below_zero_vx_policy
 
 WRISTS = [f"{s}_wrist_{a}_joint" for s in ("left", "right") for a in ("roll", "pitch", "yaw")]
 
@@ -151,33 +151,10 @@ def test_command_schedule_is_piecewise_constant():
   assert command_at(schedule, 5.0).tolist() == [0, 0, 1.0]
 
 
-def _nan_below_zero_vx_policy(path, vx_index: int) -> None:
-  """actions = 0 * sqrt(vx command): zero while vx >= 0, NaN once vx < 0."""
-  pick = np.zeros((96, 1), dtype=np.float32)
-  pick[vx_index, 0] = 1.0
-  graph = helper.make_graph(
-    [
-      helper.make_node("MatMul", ["obs", "pick"], ["vx"]),
-      helper.make_node("Sqrt", ["vx"], ["root"]),
-      helper.make_node("Mul", ["root", "zeros"], ["actions"]),
-    ],
-    "nan_policy",
-    [helper.make_tensor_value_info("obs", TensorProto.FLOAT, [1, 96])],
-    [helper.make_tensor_value_info("actions", TensorProto.FLOAT, [1, 29])],
-    initializer=[
-      numpy_helper.from_array(pick, "pick"),
-      numpy_helper.from_array(np.zeros((1, 29), np.float32), "zeros"),
-    ],
-  )
-  model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
-  model.ir_version = 10
-  onnx.save(model, str(path))
-
-
 def test_nan_action_stops_the_run_and_holds_the_last_target(g1_export, tmp_path):
   folder = tmp_path / "nan"
   shutil.copytree(g1_export, folder)
-  _nan_below_zero_vx_policy(folder / "policy.onnx", vx_index=93)  # 3 + 3 + 3 x 29 terms before commands
+  nan_below_zero_vx_policy(folder / "policy.onnx", vx_index=93)  # 3 + 3 + 3 x 29 terms before commands
   runtime = PolicyRuntime(folder)
   result = run_closed_loop(runtime, folder / "robot.xml", 3.0, [(0.0, (0.0, 0, 0)), (0.5, (-0.5, 0, 0))])
   m = result.metrics

@@ -11,7 +11,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from legged_robots.rl import checkpoint as ckpt
-from legged_robots.rl.play import _restore_training_interface
+from legged_robots.rl.play import restore_training_interface
 from legged_robots.rl.task_cfg import load_task_cfgs, policy_io_sizes
 
 
@@ -21,7 +21,7 @@ def export_checkpoints(task: str, run_dir: Path, checkpoints: list[str], device:
   paths = [ckpt.resolve_checkpoint(run_dir.parent, str(run_dir), c) for c in checkpoints]
   data = [ckpt.read_checkpoint(p) for p in paths]  # every file checked before the env is built
   cfgs = load_task_cfgs(task, play=True)
-  _restore_training_interface(cfgs, run_dir)
+  restore_training_interface(cfgs, run_dir)
   cfgs.env.scene.num_envs = 1
 
   from mjlab.envs import ManagerBasedRlEnv

@@ -53,7 +53,7 @@ class PlayOptions:
   overrides: list[str] = field(default_factory=list)
 
 
-def _restore_training_interface(cfgs: TaskCfgs, run_dir: Path) -> None:
+def restore_training_interface(cfgs: TaskCfgs, run_dir: Path) -> None:
   """Put the trained policy's interface and agent config from run_dir/params into cfgs."""
   params = run_dir / "params"
   if not params.is_dir():
@@ -153,7 +153,7 @@ def run_play(opts: PlayOptions) -> Path:
   path = ckpt.resolve_checkpoint(experiment_dir, opts.load_run, opts.checkpoint)
   data = ckpt.read_checkpoint(path)
   run_dir = path.parent
-  _restore_training_interface(cfgs, run_dir)
+  restore_training_interface(cfgs, run_dir)
   apply_cfg_overrides(cfgs, overrides)
   cfgs.env.scene.num_envs = opts.num_envs
   if opts.episode_length_s is not None:

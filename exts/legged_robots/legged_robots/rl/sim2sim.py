@@ -16,7 +16,7 @@ from pathlib import Path
 from legged_robots.rl import checkpoint as ckpt
 from legged_robots.rl.errors import StRlError
 from legged_robots.rl.parity import DEFAULT_TOL, ParityReport, check_parity, parity_env_cfg
-from legged_robots.rl.play import _restore_training_interface
+from legged_robots.rl.play import restore_training_interface
 from legged_robots.rl.task_cfg import load_task_cfgs, policy_io_sizes
 
 
@@ -69,7 +69,7 @@ def run_sim2sim(opts: Sim2SimOptions) -> ParityReport:
     data = ckpt.read_checkpoint(path)
     folder, run_dir = None, path.parent
   if run_dir is not None:
-    _restore_training_interface(cfgs, run_dir)
+    restore_training_interface(cfgs, run_dir)
 
   from mjlab.envs import ManagerBasedRlEnv
   from mjlab.rl import RslRlVecEnvWrapper

@@ -47,18 +47,22 @@ class EpisodeMetrics:
     time_outs: torch.Tensor,
     command: torch.Tensor | None = None,
     velocity: torch.Tensor | None = None,
+    active: torch.Tensor | None = None,
   ) -> None:
     """Record one env step.
 
     term_rewards: (N, T) reward of each term this step; dones/time_outs: (N,) bool;
     command and velocity: (N, 3) as (vx, vy, wz), or None for tasks without a
-    velocity command.
+    velocity command; active: (N,) bool, envs where it is False are left out of this
+    step entirely (an evaluation that counts only each env's first episode passes
+    False once an env's first episode ended). None means all envs count.
     """
-    self._ep_steps += 1
-    self._ep_rewards += term_rewards.detach().cpu().float()
-    dones = dones.detach().cpu().bool()
+    keep = torch.ones(self.num_envs, dtype=torch.bool) if active is None else active.detach().cpu().bool()
+    self._ep_steps += keep
+    self._ep_rewards += torch.where(keep[:, None], term_rewards.detach().cpu().float(), 0.0)
+    dones = dones.detach().cpu().bool() & keep
     if command is not None and velocity is not None:
-      live = ~dones
+      live = ~dones & keep
       command, velocity = command.detach().cpu()[live], velocity.detach().cpu()[live]
       self._lin_err_sum += (command[:, :2] - velocity[:, :2]).norm(dim=1).sum().item()
       self._yaw_err_sum += (command[:, 2] - velocity[:, 2]).abs().sum().item()

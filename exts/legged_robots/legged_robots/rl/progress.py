@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime
 import statistics
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from rsl_rl.utils.logger import Logger
@@ -56,8 +58,25 @@ def _episode_means(ep_extras: list[dict], device: str) -> dict[str, float]:
   return means
 
 
+@dataclass(frozen=True)
+class IterationStats:
+  """What one finished learning iteration reports (times in seconds)."""
+
+  it: int
+  steps_per_s: float
+  collect_s: float
+  learn_s: float
+  mean_reward: float | None
+  mean_episode_length: float | None
+
+
 class ProgressLogger(Logger):
   """rsl_rl Logger with a one-line console print; everything else is inherited."""
+
+  print_progress: bool = True
+  """Print the one-line progress per iteration; a caller that prints its own turns it off."""
+  on_iteration: Callable[[IterationStats], None] | None = None
+  """Called after each logged iteration, e.g. to record the reward curve against wall-clock."""
 
   def log(  # type: ignore[override]
     self,
@@ -100,7 +119,10 @@ class ProgressLogger(Logger):
       self.writer.add_scalar("Train/mean_reward", mean_reward, it)
       self.writer.add_scalar("Train/mean_episode_length", mean_length, it)
 
-    done = it + 1 - start_it
-    eta = eta_seconds(self.tot_time, done, total_it - start_it - done)
-    line = format_progress(it, total_it - 1, steps_per_s, mean_reward, mean_length, self.tot_time, eta)
-    print(line, flush=True)
+    if self.print_progress:
+      done = it + 1 - start_it
+      eta = eta_seconds(self.tot_time, done, total_it - start_it - done)
+      line = format_progress(it, total_it - 1, steps_per_s, mean_reward, mean_length, self.tot_time, eta)
+      print(line, flush=True)
+    if self.on_iteration is not None:
+      self.on_iteration(IterationStats(it, steps_per_s, collect_time, learn_time, mean_reward, mean_length))

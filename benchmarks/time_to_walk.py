@@ -1,0 +1,145 @@
+"""Time to walk: train a task from scratch and report the training wall-clock until the
+first checkpoint that walks (fall rate <= --max-fall and mean xy-velocity tracking error
+<= --max-lin-err, over one --episode-s episode in each of --eval-envs eval envs).
+
+    python benchmarks/time_to_walk.py --task Flat-G1 --run-dir runs/ttw [--num_envs 4096] \
+        [--eval-envs 1000] [--eval-every 50] [--budget-s 540] [agent.algorithm.learning_rate=...]
+
+One invocation is one session: it stops before --budget-s of its own wall-clock with
+everything saved in RUN_DIR/state.json and exits 3; run the same command again to go on
+(training resumes from the newest checkpoint: model, optimizer, normalizer, iteration).
+Training wall-clock = sum over sessions of the process wall-clock minus evaluation time,
+so imports, env and runner creation of EVERY session count (conservative); evaluation
+(eval env creation + rollouts) is measured and reported apart, like an outside observer.
+
+Exit status: 0 a checkpoint passed within --max-wall-min (its policy is exported to
+RUN_DIR/walking_policy), 1 none did, 2 bad input, 3 session budget used (run again).
+Writes RUN_DIR/{state.json, results.json, time_to_walk.png, train/ (checkpoints, TensorBoard)}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from legged_robots.rl.cli import configure_headless_gl, run_main
+from legged_robots.rl.time_to_walk import (
+  Action,
+  Limits,
+  RunState,
+  Settings,
+  format_hms,
+  new_or_resumed_state,
+  next_action,
+)
+
+# The session clock starts here: torch and mjlab are imported later (in main), and counted.
+_START = time.perf_counter()
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+  parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+  add = parser.add_argument
+  add("--task", required=True, help="registered task id, e.g. Flat-G1")
+  add("--run-dir", required=True, type=Path, help="folder of this run; the same one resumes it")
+  add("--num_envs", type=int, default=4096, help="training envs")
+  add("--eval-envs", type=int, default=1000, help="eval envs = evaluated episodes per checkpoint")
+  add("--eval-every", type=int, default=50, help="learning iterations between evaluated checkpoints")
+  add("--episode-s", type=float, default=20.0, help="evaluation episode length (s)")
+  add("--max-fall", type=float, default=0.05, help="pass: fall rate at most this")
+  add("--max-lin-err", type=float, default=0.2, help="pass: mean xy tracking error (m/s) at most this")
+  add("--budget-s", type=float, default=540.0, help="wall-clock of this session (s), imports included")
+  add("--max-wall-min", type=float, default=15.0, help="give up after this much training wall-clock")
+  add("--max-iterations", type=int, help="give up after this many learning iterations (tests)")
+  add("--device", help="cpu or cuda:N (default: cuda:0 if available, else cpu)")
+  add("--seed", type=int, help="seed of env and agent (default: the agent cfg's)")
+  add("--print-every", type=int, default=10, help="iterations between progress lines")
+  add("overrides", nargs="*", help="key=value overrides of env.* / agent.*, as in train.py")
+  args = parser.parse_intermixed_args(argv)
+  for name in ("num_envs", "eval_envs", "eval_every", "print_every", "max_iterations"):
+    value = getattr(args, name)
+    if value is not None and value < 1:
+      parser.error(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+  for name in ("episode_s", "budget_s", "max_wall_min"):
+    if getattr(args, name) <= 0:
+      parser.error(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
+  return args
+
+
+def finish(run_dir: Path, state: RunState, limits: Limits, action: Action) -> int:
+  """Write results, print the verdict, return the exit status."""
+  from legged_robots.rl.walk_session import write_results
+
+  walked = state.walked
+  in_time = walked is not None and walked.train_wall_s <= limits.max_wall_s
+  status = "walked" if in_time else "in_progress" if action is Action.PAUSE else "not_walking"
+  path = write_results(run_dir, state, limits, status)
+  counted = (
+    f"{state.sessions} session(s), each one's setup counted; evaluation {format_hms(state.eval_wall_s)} not"
+  )
+  if walked is not None and walked.evaluation is not None:
+    e = walked.evaluation
+    print(
+      f"[ttw] TIME TO WALK {format_hms(walked.train_wall_s)} ({walked.train_wall_s:.1f} s of training "
+      f"wall-clock, {counted}) at iteration {walked.iteration}: fall rate {e.fall_rate:.1%}, "
+      f"lin err {e.lin_vel_error:.3f} m/s. Policy: {run_dir / 'walking_policy'}",
+      flush=True,
+    )
+  if action is Action.PAUSE:
+    print("[ttw] session budget used, state saved: run the same command again to continue.", flush=True)
+  elif not in_time:
+    print(
+      f"[ttw] no checkpoint passed within {format_hms(limits.max_wall_s)} of training wall-clock "
+      f"({format_hms(state.train_wall_s)} used, {counted}).",
+      flush=True,
+    )
+  print(f"[ttw] wrote {path}", flush=True)
+  if in_time:
+    return 0
+  return 3 if action is Action.PAUSE else 1
+
+
+def main() -> int:
+  args = parse_args()
+  configure_headless_gl()  # before anything imports mjlab
+  from legged_robots.rl.task_cfg import checked_overrides, require_task, resolve_device
+
+  checked_overrides(args.overrides)
+  settings = Settings(
+    task=args.task,
+    num_envs=args.num_envs,
+    eval_envs=args.eval_envs,
+    eval_every=args.eval_every,
+    episode_s=args.episode_s,
+    max_fall=args.max_fall,
+    max_lin_err=args.max_lin_err,
+    device=resolve_device(args.device),
+    seed=args.seed,
+    overrides=tuple(args.overrides),
+  )
+  limits = Limits(args.budget_s, args.max_wall_min * 60.0, args.max_iterations)
+  state = new_or_resumed_state(args.run_dir, settings)
+  require_task(settings.task)
+  steps = (Action.EVALUATE, Action.TRAIN)
+  action = next_action(state, limits, time.perf_counter() - _START, progressed=False)
+  if action in steps:
+    from legged_robots.rl.walk_session import Session
+
+    session = Session(args.run_dir, limits, state, args.print_every, _START)
+    try:
+      progressed = False
+      while (action := next_action(state, limits, session.elapsed(), progressed)) in steps:
+        if action is Action.EVALUATE:
+          session.evaluate()
+        else:
+          session.train_chunk()
+        progressed = True
+    finally:
+      session.close()
+  return finish(args.run_dir, state, limits, action)
+
+
+if __name__ == "__main__":
+  run_main(lambda: sys.exit(main()))

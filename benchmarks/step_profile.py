@@ -12,9 +12,17 @@ Per step and per section (action, physics, sensors, termination, reward, event, 
 command, observation, ...) and per term it reports:
   ops     top-level torch ops that do work (views, reshapes without copy, allocations
           and no-op ``to`` calls excluded): each is one or more kernel launches on a GPU
+  serial  of those, the ops issued after the step's first host sync: the GPU has nothing
+          queued then, so they add to the step time (ops before it overlap the physics)
   syncs   host-device synchronisations: ``aten::_local_scalar_dense`` (``.item()``,
           ``bool(t)``, ``if t.any()``) + ``aten::nonzero`` (``nonzero()``, boolean-mask
           indexing) + ``aten::masked_select``
+  new_tensors  tensors made from Python lists: index lists (``x[:, [3, 5]]``, e.g. the
+          ids of a SceneEntityCfg) and ``torch.tensor(list, device=...)``; on a GPU each
+          is a blocking host-to-device copy, i.e. one more sync (a CPU run cannot tell the
+          device: an upper bound). ``serial`` counts them as syncs.
+  stream_syncs (CUDA only) the stream/device synchronisations the CUDA runtime saw: the
+          exact count of stalls, whatever caused them
   warp    Warp kernel launches and array fills (``wp.launch``/``launch_tiled``, ``fill_``,
           ``zero_``); ``graph`` counts CUDA-graph replays (physics on a GPU)
   ms      wall time per step from the synchronised pass
@@ -54,6 +62,12 @@ _VIEW_NAMES = (
 )
 VIEW_OPS = frozenset(f"aten::{name}" for name in _VIEW_NAMES.split())
 SYNC_OPS = frozenset({"aten::_local_scalar_dense", "aten::nonzero", "aten::masked_select"})
+# A tensor made from Python data (torch.tensor(list), as_tensor(list)): on a GPU, a
+# blocking host-to-device copy, which waits for the stream like any other sync.
+NEW_TENSOR_OP = "aten::lift_fresh"
+STREAM_SYNC_CALLS = frozenset(
+  {"cudaStreamSynchronize", "cudaDeviceSynchronize", "cuStreamSynchronize", "cudaEventSynchronize"}
+)
 LAUNCH_CALLS = (
   "cudaLaunchKernel",
   "cuLaunchKernel",
@@ -245,20 +259,21 @@ def _labels(event: Any) -> tuple[list[str], bool, Any]:
 def attribute(events: Any) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
   """Count ops, syncs and CUDA launches per section (outermost label) and per term (innermost).
 
-  ``serial`` counts the ops that start after the first host sync of their env step: the
-  CPU must issue those while the GPU has nothing queued, so they add to the step time,
-  whereas ops issued before the first sync overlap with the physics running on the GPU.
+  ``serial`` counts the ops that start after the first host sync (or new tensor from a
+  list) of their env step: the CPU must issue those while the GPU has nothing queued, so
+  they add to the step time, whereas ops issued before the first sync overlap with the
+  physics running on the GPU.
   """
   sections: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
   terms: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-  kernel_us: dict[int, float] = defaultdict(float)
-  first_sync: dict[int, float] = {}
-  counted: list[tuple[Any, str, str, Any]] = []
+  kernel_us: dict[int, float] = defaultdict(float)  # CUDA correlation id -> kernel time.
   for e in events:
     if e.device_type != torch.autograd.DeviceType.CPU:
       kernel_us[e.id] += e.time_range.elapsed_us()
-      continue
-    if e.name.startswith(PREFIX) or e.name == STEP_RANGE:
+  first_sync: dict[int, float] = {}
+  counted: list[tuple[Any, str, str, Any]] = []
+  for e in events:
+    if e.device_type != torch.autograd.DeviceType.CPU or e.name.startswith(PREFIX) or e.name == STEP_RANGE:
       continue
     labels, nested, step = _labels(e)
     section = labels[0] if labels else "env.step (rest)"
@@ -267,11 +282,18 @@ def attribute(events: Any) -> tuple[dict[str, dict[str, float]], dict[str, dict[
     if e.name.startswith("aten::") and not nested and _is_real(e):
       counts.append(("ops", 1))
       counted.append((e, section, term, step))
+    # 0-dim lifts are Python scalars (``t[i] = 0.0``); others come from lists: an index list
+    # (``x[:, [3, 5]]``) or ``torch.tensor(list, device=...)``, a blocking copy on a GPU.
+    new_tensor = e.name == NEW_TENSOR_OP and not nested and bool(e.input_shapes and e.input_shapes[0])
+    if new_tensor:
+      counts.append(("new_tensors", 1))
+    if e.name in STREAM_SYNC_CALLS:
+      counts.append(("stream_syncs", 1))
     if e.name in SYNC_OPS:
       counts.append(("syncs", 1))
-      if step is not None:
-        start = e.time_range.start
-        first_sync[id(step)] = min(first_sync.get(id(step), start), start)
+    if (new_tensor or e.name in SYNC_OPS or e.name in STREAM_SYNC_CALLS) and step is not None:
+      start = e.time_range.start
+      first_sync[id(step)] = min(first_sync.get(id(step), start), start)
     if e.name in LAUNCH_CALLS:
       counts += [("launch", 1), ("kernel_ms", kernel_us.get(e.id, 0.0) / 1000)]
     for key, value in counts:
@@ -284,12 +306,15 @@ def attribute(events: Any) -> tuple[dict[str, dict[str, float]], dict[str, dict[
   return sections, terms
 
 
-def _forced_timeouts(env: Any, count: int, gen: torch.Generator) -> None:
-  """Put ``count`` random envs one step before their time limit."""
-  if count <= 0:
-    return
-  ids = torch.randperm(env.num_envs, generator=gen)[:count].to(env.device)
-  env.episode_length_buf[ids] = env.max_episode_length - 1
+def _timeout_ids(num_envs: int, count: int, num_steps: int, device: str) -> Iterator[torch.Tensor]:
+  """Per step, ``count`` random env ids to put one step before their time limit.
+
+  Drawn up front and moved to the device once: a host-to-device copy per step would
+  add a sync to every step measured.
+  """
+  gen = torch.Generator().manual_seed(0)
+  ids = torch.stack([torch.randperm(num_envs, generator=gen)[:count] for _ in range(num_steps)])
+  yield from ids.to(device)
 
 
 def profile_task(task: str, num_envs: int, device: str, steps: int, warmup: int, resets: int) -> dict:
@@ -298,10 +323,8 @@ def profile_task(task: str, num_envs: int, device: str, steps: int, warmup: int,
   import legged_robots.tasks  # noqa: F401  (registers st_gym tasks)
   from legged_robots.tasks.registry import load_env_cfg
 
-  if resets > num_envs:
-    raise ValueError(f"--resets {resets} exceeds --num_envs {num_envs}; use at most {num_envs}.")
   torch.manual_seed(0)
-  gen = torch.Generator().manual_seed(0)
+  timeouts = _timeout_ids(num_envs, resets, warmup + 5 * steps + 1, device)
   cfg = load_env_cfg(task)
   cfg.scene.num_envs = num_envs
   cfg.seed = 0
@@ -310,7 +333,7 @@ def profile_task(task: str, num_envs: int, device: str, steps: int, warmup: int,
   actions = torch.empty(num_envs, env.action_manager.total_action_dim, device=device)
 
   def step() -> None:
-    _forced_timeouts(env, resets, gen)
+    env.episode_length_buf[next(timeouts)] = env.max_episode_length - 1
     with record_function(STEP_RANGE):
       env.step(actions.uniform_(-1.0, 1.0))
 
@@ -335,7 +358,7 @@ def profile_task(task: str, num_envs: int, device: str, steps: int, warmup: int,
   if device.startswith("cuda"):
     activities.append(ProfilerActivity.CUDA)
   probe.counting = True
-  with profile(activities=activities) as prof:
+  with profile(activities=activities, record_shapes=True) as prof:
     for _ in range(steps):
       step()
     sync()
@@ -380,7 +403,19 @@ def profile_task(task: str, num_envs: int, device: str, steps: int, warmup: int,
   return result
 
 
-METRICS = ("ops", "serial", "syncs", "warp", "graph", "ms", "issue_ms", "launch", "kernel_ms")
+METRICS = (
+  "ops",
+  "serial",
+  "syncs",
+  "new_tensors",
+  "stream_syncs",
+  "warp",
+  "graph",
+  "ms",
+  "issue_ms",
+  "launch",
+  "kernel_ms",
+)
 
 
 def _fmt(value: float | None) -> str:
@@ -444,6 +479,9 @@ def main() -> int:
     return 2
   if args.steps < 1 or args.num_envs < 1:
     print("--steps and --num_envs must be positive.")
+    return 2
+  if not 0 <= args.resets <= args.num_envs:
+    print(f"--resets must be in [0, --num_envs={args.num_envs}], got {args.resets}.")
     return 2
   results = [
     profile_task(t, args.num_envs, args.device, args.steps, args.warmup, args.resets) for t in args.tasks

@@ -151,7 +151,7 @@ def _observations(robot: LocomotionRobot, rough: bool) -> dict[str, ObservationG
     "joint_stiffness_damping": ObservationTermCfg(func=mdp.joint_stiffness_damping),
     "feet_friction": ObservationTermCfg(
       func=mdp.geom_friction,
-      params={"asset_cfg": SceneEntityCfg("robot", geom_names=robot.foot_geoms)},
+      params={"asset_cfg": mdp.DeviceSceneEntityCfg("robot", geom_names=robot.foot_geoms)},
     ),
   }
   if rough:
@@ -224,7 +224,7 @@ def _events(robot: LocomotionRobot) -> dict[str, EventTermCfg]:
       func=mdp.apply_body_impulse,
       mode="step",
       params={
-        "asset_cfg": torso,
+        "asset_cfg": mdp.DeviceSceneEntityCfg("robot", body_names=(robot.torso_body,)),
         "force_range": (-robot.max_external_force, robot.max_external_force),
         "torque_range": (-robot.max_external_torque, robot.max_external_torque),
         "duration_s": (0.1, 0.5),
@@ -235,7 +235,7 @@ def _events(robot: LocomotionRobot) -> dict[str, EventTermCfg]:
 
 
 def _common_rewards(robot: LocomotionRobot) -> dict[str, RewardTermCfg]:
-  feet_sites = SceneEntityCfg("robot", site_names=robot.foot_sites)
+  feet_sites = mdp.DeviceSceneEntityCfg("robot", site_names=robot.foot_sites)
   return {
     "termination_penalty": RewardTermCfg(func=mdp.is_terminated, weight=-200.0),
     "track_lin_vel_xy_exp": RewardTermCfg(

@@ -10,6 +10,7 @@ from mjlab.tasks.velocity.mdp import *  # noqa: F403
 
 from .actions import DelayedJointPositionAction, DelayedJointPositionActionCfg
 from .curriculums import reward_weight_linear
+from .entity_cfg import DeviceSceneEntityCfg
 from .events import apply_body_impulse, geom_restitution
 from .observations import (
   base_height,
@@ -37,6 +38,7 @@ from .rewards import (
 __all__ = [
   "DelayedJointPositionAction",
   "DelayedJointPositionActionCfg",
+  "DeviceSceneEntityCfg",
   "ang_vel_xy_l2",
   "apply_body_impulse",
   "base_height",

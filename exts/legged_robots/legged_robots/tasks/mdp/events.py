@@ -58,8 +58,9 @@ class apply_body_impulse:
   def __init__(self, cfg: EventTermCfg, env: ManagerBasedRlEnv):
     asset_cfg: SceneEntityCfg = cfg.params["asset_cfg"]
     self._asset: Entity = env.scene[asset_cfg.name]
+    # A list, a device tensor (DeviceSceneEntityCfg: no host sync when writing) or a slice.
     self._body_ids = asset_cfg.body_ids
-    num_bodies = len(self._body_ids) if isinstance(self._body_ids, list) else self._asset.num_bodies
+    num_bodies = self._asset.num_bodies if isinstance(self._body_ids, slice) else len(self._body_ids)
     self._dt = env.step_dt
     n, device = env.num_envs, env.device
     self._active = torch.zeros(n, dtype=torch.bool, device=device)

@@ -7,7 +7,6 @@ from typing import Literal
 from mjlab.envs import ManagerBasedRlEnvCfg
 from mjlab.managers.curriculum_manager import CurriculumTermCfg
 from mjlab.managers.reward_manager import RewardTermCfg
-from mjlab.managers.scene_entity_config import SceneEntityCfg
 from mjlab.sensor import ContactMatch
 from mjlab.sim import MujocoCfg, SimulationCfg
 
@@ -55,7 +54,7 @@ def _deviation(weight: float, *joints: str) -> RewardTermCfg:
   return RewardTermCfg(
     func=mdp.joint_deviation_l1,
     weight=weight,
-    params={"asset_cfg": SceneEntityCfg("robot", joint_names=joints)},
+    params={"asset_cfg": mdp.DeviceSceneEntityCfg("robot", joint_names=joints)},
   )
 
 
@@ -64,10 +63,12 @@ def g1_rough_env_cfg(
 ) -> ManagerBasedRlEnvCfg:
   """G1 velocity tracking on rough terrain (``rough=False``: flat plane)."""
   cfg = make_locomotion_env_cfg(_g1(num_joints, rough), rough=rough, play=play)
-  legs = SceneEntityCfg("robot", joint_names=_LEGS)
+  legs = mdp.DeviceSceneEntityCfg("robot", joint_names=_LEGS)
   cfg.rewards["track_lin_vel_xy_exp"].weight = 1.5
   cfg.rewards["track_ang_vel_z_exp"].weight = 1.0
-  cfg.rewards["dof_torques_l2"].params["asset_cfg"] = SceneEntityCfg("robot", actuator_names=list(_LEGS))
+  cfg.rewards["dof_torques_l2"].params["asset_cfg"] = mdp.DeviceSceneEntityCfg(
+    "robot", actuator_names=list(_LEGS)
+  )
   cfg.rewards["dof_torques_l2"].weight = -1.5e-7
   cfg.rewards["dof_acc_l2"].params["asset_cfg"] = legs
   cfg.rewards["dof_acc_l2"].weight = -1.25e-7
@@ -87,12 +88,12 @@ def g1_rough_env_cfg(
     energy_cost=RewardTermCfg(
       func=mdp.electrical_power_cost,
       weight=-2e-5,
-      params={"asset_cfg": SceneEntityCfg("robot", joint_names=(".*",))},
+      params={"asset_cfg": mdp.DeviceSceneEntityCfg("robot", joint_names=(".*",))},
     ),
     feet_parallel=RewardTermCfg(
       func=mdp.feet_parallel,
       weight=0.25,
-      params={"std": 0.25, "asset_cfg": SceneEntityCfg("robot", body_names=_FEET_BODIES)},
+      params={"std": 0.25, "asset_cfg": mdp.DeviceSceneEntityCfg("robot", body_names=_FEET_BODIES)},
     ),
     feet_stumble=RewardTermCfg(func=mdp.feet_stumble, weight=-1.0, params={"sensor_name": FEET_SENSOR}),
     action_smoothness_2=RewardTermCfg(func=mdp.action_acc_l2, weight=-0.005),

@@ -1,13 +1,18 @@
-"""Terms that need a real simulation: action latency and restitution randomization."""
+"""Terms that need a real simulation: action latency, restitution, root reset, device ids."""
 
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import pytest
 import torch
 from mjlab.envs import ManagerBasedRlEnv
+from mjlab.envs import mdp as mjlab_mdp
+from mjlab.utils.lab_api.math import quat_mul
 from torch.profiler import ProfilerActivity, profile
 
-from legged_robots.tasks import load_env_cfg
+from legged_robots.tasks import load_env_cfg, mdp
+from legged_robots.tasks.mdp import events
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +87,59 @@ def test_reward_termination_and_step_events_never_sync_with_the_device(g1_env):
   syncs = [e.name for e in prof.events() if e.name in ("aten::nonzero", "aten::_local_scalar_dense")]
   from_lists = [e for e in prof.events() if e.name == "aten::lift_fresh" and e.input_shapes[0]]
   assert not syncs and not from_lists
+
+
+POSE = {
+  "x": (0.1, 0.1),
+  "y": (-0.2, -0.2),
+  "z": (0.03, 0.03),
+  "roll": (0.3, 0.3),
+  "pitch": (-0.2, -0.2),
+  "yaw": (2.5, 2.5),
+}
+VEL = {
+  "x": (0.4, 0.4),
+  "y": (-0.1, -0.1),
+  "z": (0.05, 0.05),
+  "roll": (0.2, 0.2),
+  "pitch": (0.1, 0.1),
+  "yaw": (-0.3, -0.3),
+}
+
+
+def _root_state(env) -> torch.Tensor:
+  robot = env.scene["robot"]
+  qpos = env.sim.data.qpos[:, robot.indexing.free_joint_q_adr]
+  return torch.cat([qpos, env.sim.data.qvel[:, robot.indexing.free_joint_v_adr]], dim=1).clone()
+
+
+def _scramble_root(env) -> None:
+  state = torch.randn(env.num_envs, 13)
+  state[:, 3:7] = torch.nn.functional.normalize(state[:, 3:7], dim=-1)
+  env.scene["robot"].write_root_state_to_sim(state)
+
+
+def test_reset_root_state_matches_mjlab_for_fixed_offsets(g1_env):
+  ids = torch.tensor([0, 1])
+  _scramble_root(g1_env)
+  mjlab_mdp.reset_root_state_uniform(g1_env, ids, pose_range=POSE, velocity_range=VEL)
+  expected = _root_state(g1_env)
+  params = {"pose_range": POSE, "velocity_range": VEL}
+  term = mdp.reset_root_state_uniform(SimpleNamespace(params=params), g1_env)
+  _scramble_root(g1_env)
+  term(g1_env, ids, **params)
+  torch.testing.assert_close(_root_state(g1_env), expected)
+
+
+def test_reset_root_state_quaternion_product_matches_mjlab():
+  q, p = torch.nn.functional.normalize(
+    torch.randn(2, 50, 4, generator=torch.Generator().manual_seed(0)), dim=-1
+  )
+  via_matrix = torch.stack([events._left_mul_matrix(a) @ b for a, b in zip(q, p, strict=True)])
+  torch.testing.assert_close(via_matrix, quat_mul(q, p))
+
+
+def test_reset_root_state_rejects_unknown_range_keys(g1_env):
+  params = {"pose_range": {"x": (0.0, 1.0), "heading": (0.0, 1.0)}}
+  with pytest.raises(ValueError, match=r"unknown keys \['heading'\]"):
+    mdp.reset_root_state_uniform(SimpleNamespace(params=params), g1_env)

@@ -15,10 +15,9 @@ state, run the policy, apply the (delayed) joint targets for ``decimation`` phys
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,54 +25,37 @@ import mujoco
 import numpy as np
 
 from legged_robots.deploy.errors import DeployError, NonFiniteActionError
-from legged_robots.deploy.mujoco_sim import ModelEdits, base_height, build_sim, read_state, reset_to_default
+from legged_robots.deploy.mujoco_sim import (
+  ModelEdits,
+  TrackingRenderer,
+  base_height,
+  build_sim,
+  read_state,
+  reset_to_default,
+)
 from legged_robots.deploy.observations import RobotState
+from legged_robots.deploy.perturbations import Perturbations, SensorNoise
 from legged_robots.deploy.runtime import PolicyRuntime
+
+__all__ = [
+  "HEIGHT_FRACTION",
+  "TILT_LIMIT_RAD",
+  "VELOCITY_RANGES",
+  "ClosedLoop",
+  "ClosedLoopResult",
+  "Perturbations",
+  "SensorNoise",
+  "StepInfo",
+  "VideoSink",
+  "command_at",
+  "frame_stride",
+  "run_closed_loop",
+  "velocity_command_name",
+]
 
 TILT_LIMIT_RAD = 1.0
 HEIGHT_FRACTION = 0.5
 VELOCITY_RANGES = ("lin_vel_x", "lin_vel_y", "ang_vel_z")
-
-
-@dataclass(frozen=True)
-class SensorNoise:
-  """Gaussian noise std added to each measured signal (0 = none)."""
-
-  base_ang_vel: float = 0.0
-  """rad/s per axis."""
-  base_orientation: float = 0.0
-  """rad per axis of a random small rotation of the measured base orientation."""
-  base_lin_vel: float = 0.0
-  joint_pos: float = 0.0
-  joint_vel: float = 0.0
-
-  @classmethod
-  def training_like(cls, scale: float) -> SensorNoise:
-    """``scale`` x the std of the training env's uniform noise (U(-a, a) has std a/sqrt(3))."""
-    k = scale / math.sqrt(3.0)
-    return cls(base_ang_vel=0.2 * k, base_orientation=0.05 * k, joint_pos=0.01 * k, joint_vel=1.5 * k)
-
-
-@dataclass(frozen=True)
-class Perturbations:
-  """What a sweep varies; the defaults are the nominal, unperturbed run."""
-
-  action_latency_steps: int = 0
-  """Control steps between the policy's output and the motors applying it."""
-  obs_latency_steps: int = 0
-  """Control steps between a measurement and the policy seeing it."""
-  noise: SensorNoise = field(default_factory=SensorNoise)
-  friction_scale: float = 1.0
-  added_base_mass_kg: float = 0.0
-  push_interval_s: float = 0.0
-  """Seconds between pushes (0 = none); each push adds U(-v, v) to the base x and y velocity."""
-  push_max_vel: float = 0.0
-  motor_strength: float = 1.0
-  """Scales kp, kd and the torque limit."""
-
-  def check(self) -> None:
-    if self.action_latency_steps < 0 or self.obs_latency_steps < 0 or self.push_interval_s < 0:
-      raise DeployError(f"latencies and push interval must be >= 0: {self}")
 
 
 def command_at(schedule: Sequence[tuple[float, Sequence[float]]], t: float) -> np.ndarray:
@@ -255,7 +237,8 @@ def run_closed_loop(
   loop = ClosedLoop(runtime, mjcf, perturbations, seed)
   if loop.command_name is None and any(np.any(cmd) for _, cmd in command_schedule):
     raise DeployError("the policy has no (vx, vy, wz) velocity command; run it with a zero command")
-  renderer, camera, option, stride = _video_setup(loop, video)
+  renderer = None if video is None else TrackingRenderer(loop.robot, video.width, video.height)
+  stride = 1 if video is None else frame_stride(runtime.contract.step_dt, video.fps)
   steps, status, nan_at = [], "survived", None
   n_steps = round(duration_s / runtime.contract.step_dt)
   try:
@@ -267,11 +250,7 @@ def run_closed_loop(
         break
       steps.append(info)
       if renderer is not None and video is not None and k % stride == 0:
-        renderer.update_scene(loop.data, camera, option)
-        # Shadows and reflections cost 4x the frame time in a software (OSMesa) renderer.
-        renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = 0
-        renderer.scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = 0
-        video.write(renderer.render())
+        video.write(renderer.frame(loop.data))
       if progress is not None:
         progress(info)
       if info.tilt > TILT_LIMIT_RAD or info.height < HEIGHT_FRACTION * loop.start_height:
@@ -281,20 +260,6 @@ def run_closed_loop(
     if renderer is not None:
       renderer.close()
   return _score(loop, steps, status, nan_at, duration_s, warmup_s, perturbations or Perturbations(), seed)
-
-
-def _video_setup(loop: ClosedLoop, video: VideoSink | None):
-  if video is None:
-    return None, None, None, 1
-  renderer = mujoco.Renderer(loop.model, video.height, video.width)
-  option = mujoco.MjvOption()
-  if loop.model.nmesh == 0:  # robot.xml keeps only collision geoms (group 3): show them
-    option.geomgroup[3] = 1
-  camera = mujoco.MjvCamera()
-  camera.type = mujoco.mjtCamera.mjCAMERA_TRACKING
-  camera.trackbodyid = loop.robot.root_body
-  camera.distance, camera.elevation, camera.azimuth = 3.0, -15.0, 135.0
-  return renderer, camera, option, frame_stride(loop.runtime.contract.step_dt, video.fps)
 
 
 def _score(loop, steps, status, nan_at, duration_s, warmup_s, perturbations, seed) -> ClosedLoopResult:

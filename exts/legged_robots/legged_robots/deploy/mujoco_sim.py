@@ -207,3 +207,27 @@ def read_state(robot: SimRobot, data: mujoco.MjData) -> RobotState:
 
 def base_height(robot: SimRobot, data: mujoco.MjData) -> float:
   return float(data.qpos[robot.root_qpos_adr + 2])
+
+
+class TrackingRenderer:
+  """Offscreen frames of the robot from a camera that follows its base."""
+
+  def __init__(self, robot: SimRobot, width: int, height: int):
+    self._renderer = mujoco.Renderer(robot.model, height, width)
+    self._option = mujoco.MjvOption()
+    if robot.model.nmesh == 0:  # robot.xml keeps only collision geoms (group 3): show them
+      self._option.geomgroup[3] = 1
+    self._camera = mujoco.MjvCamera()
+    self._camera.type = mujoco.mjtCamera.mjCAMERA_TRACKING
+    self._camera.trackbodyid = robot.root_body
+    self._camera.distance, self._camera.elevation, self._camera.azimuth = 3.0, -15.0, 135.0
+
+  def frame(self, data: mujoco.MjData) -> np.ndarray:
+    self._renderer.update_scene(data, self._camera, self._option)
+    # Shadows and reflections cost 4x the frame time in a software (OSMesa) renderer.
+    self._renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = 0
+    self._renderer.scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = 0
+    return self._renderer.render()
+
+  def close(self) -> None:
+    self._renderer.close()

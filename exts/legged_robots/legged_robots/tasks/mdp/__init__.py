@@ -4,12 +4,14 @@
 (``mjlab.envs.mdp``), its locomotion terms (``mjlab.tasks.velocity.mdp``) and ours.
 Where st_gym has its own version of an mjlab term, ours takes the name:
 ``apply_body_impulse`` (same timing, no host-device syncs) and
-``reset_root_state_uniform`` (same distribution, a third of the tensor ops, no syncs).
+``reset_root_state_uniform`` (same distribution, a third of the tensor ops, no syncs) and
+``UniformVelocityCommandCfg`` (same command, masked updates instead of syncs).
 """
 
 from mjlab.tasks.velocity.mdp import *  # noqa: F403
 
 from .actions import DelayedJointPositionAction, DelayedJointPositionActionCfg
+from .commands import UniformVelocityCommand, UniformVelocityCommandCfg
 from .curriculums import reward_weight_linear
 from .entity_cfg import DeviceSceneEntityCfg
 from .events import apply_body_impulse, geom_restitution, reset_root_state_uniform
@@ -40,6 +42,8 @@ __all__ = [
   "DelayedJointPositionAction",
   "DelayedJointPositionActionCfg",
   "DeviceSceneEntityCfg",
+  "UniformVelocityCommand",
+  "UniformVelocityCommandCfg",
   "ang_vel_xy_l2",
   "apply_body_impulse",
   "base_height",

@@ -109,7 +109,9 @@ def test_budget_admits_a_step_only_if_its_estimate_fits_except_the_first_of_a_se
 
 def test_state_round_trip_and_resume_checks(tmp_path):
   ckpt = CheckpointRecord(49, "train/model_49.pt", 61.5, _evaluation(0.2, 0.4, False))
-  state = _state(ckpt, sessions=1, train_wall_s=61.5, eval_wall_s=9.0, s_per_iter=0.6, eval_s=8.0)
+  state = _state(
+    ckpt, session_starts=[(0.0, 20.0)], train_wall_s=61.5, eval_wall_s=9.0, s_per_iter=0.6, eval_s=8.0
+  )
   state.curve = [(0, 20.0, None), (49, 61.0, 3.5)]
   save_state(state, tmp_path)
   assert load_state(tmp_path / "state.json") == state
@@ -252,11 +254,11 @@ def two_sessions(tmp_path_factory) -> tuple[Path, dict, subprocess.CompletedProc
 def test_second_session_resumes_where_the_first_stopped(two_sessions):
   run_dir, first, second = two_sessions
   # Session 1: one chunk (iterations 0-1), then the budget stopped it before the evaluation.
-  assert first["sessions"] == 1
+  assert len(first["session_starts"]) == 1
   assert [(c["iteration"], c["evaluation"]) for c in first["checkpoints"]] == [(1, None)]
   assert [it for it, _, _ in first["curve"]] == [0, 1]
   state = _state_json(run_dir)
-  assert state["sessions"] == 2
+  assert [wall for wall, _ in state["session_starts"]] == [0.0, first["train_wall_s"]]
   assert "resuming from" in second.stdout and "model_1.pt" in second.stdout
   # Session 2 evaluated checkpoint 1, trained 2-3 (not 0-1 again), evaluated 3, hit the cap.
   assert [c["iteration"] for c in state["checkpoints"]] == [1, 3]
@@ -310,7 +312,7 @@ def test_first_passing_checkpoint_stops_and_exports(tmp_path):
   assert (run_dir / "walking_policy" / "deploy.yaml").is_file()
   again = _run(run_dir, *args)  # a finished run only reports
   assert again.returncode == 0 and "TIME TO WALK" in again.stdout
-  assert _state_json(run_dir)["sessions"] == 1
+  assert len(_state_json(run_dir)["session_starts"]) == 1
 
 
 @pytest.mark.slow

@@ -87,7 +87,8 @@ class CheckpointRecord:
 @dataclass
 class RunState:
   settings: Settings
-  sessions: int = 0
+  session_starts: list[tuple[float, float]] = field(default_factory=list)
+  """(training wall-clock before the session, its setup seconds) per session."""
   train_wall_s: float = 0.0
   """Sum over sessions of process wall-clock minus evaluation time."""
   eval_wall_s: float = 0.0
@@ -99,6 +100,10 @@ class RunState:
   checkpoints: list[CheckpointRecord] = field(default_factory=list)
   curve: list[tuple[int, float, float | None]] = field(default_factory=list)
   """(iteration, training wall-clock, mean episode reward or None) per iteration."""
+
+  @property
+  def sessions(self) -> int:
+    return len(self.session_starts)
 
   @property
   def next_iteration(self) -> int:
@@ -230,7 +235,10 @@ def _state_from_dict(data: dict[str, Any]) -> RunState:
     for c in data.pop("checkpoints")
   ]
   curve = [(int(it), float(wall), None if r is None else float(r)) for it, wall, r in data.pop("curve")]
-  state = RunState(settings=Settings(**settings), checkpoints=checkpoints, curve=curve, **data)
+  starts = [(float(wall), float(setup)) for wall, setup in data.pop("session_starts")]
+  state = RunState(
+    settings=Settings(**settings), session_starts=starts, checkpoints=checkpoints, curve=curve, **data
+  )
   for name in ("train_wall_s", "eval_wall_s"):
     value = _typed(getattr(state, name), (int, float), name)
     if not math.isfinite(value) or value < 0:
@@ -274,12 +282,18 @@ def plot_run(state: RunState, max_wall_s: float, path: Path) -> None:
   walked = state.walked
   for ax in (ax_r, ax_e, ax_f):
     ax.axvline(max_wall_s / 60, color="gray", linestyle="--")
+    # A resumed session restarts rsl_rl's reward buffer and randomizes episode
+    # lengths: the reward dips there without the policy getting worse.
+    for wall, _ in state.session_starts[1:]:
+      ax.axvline(wall / 60, color="gray", linestyle=":", linewidth=0.8)
     if walked is not None:
       ax.axvline(walked.train_wall_s / 60, color="black")
     ax.grid(alpha=0.3)
   verdict = "no pass yet" if walked is None else f"walks at {walked.train_wall_s / 60:.1f} min"
   ax_r.set_title(f"{s.task}, {s.num_envs} envs: time to walk ({verdict})")
-  ax_f.set_xlabel("training wall-clock [min] (env creation included, evaluation excluded)")
+  ax_f.set_xlabel(
+    "training wall-clock [min] (env creation included, evaluation excluded; dotted: session starts)"
+  )
   fig.tight_layout()
   path.parent.mkdir(parents=True, exist_ok=True)
   fig.savefig(path, dpi=100)

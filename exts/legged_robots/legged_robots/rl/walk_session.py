@@ -55,7 +55,7 @@ class Session:
     self.first_chunk, self.chunk_end = True, -1
     self.envs: list = []
     self._build_training()
-    state.sessions += 1
+    state.session_starts.append((self.base_wall_s, self.elapsed()))
     state.train_wall_s = self.train_wall()
     save_state(state, run_dir)
     print(f"[ttw] session {state.sessions}: setup took {self.elapsed():.1f} s (counted)", flush=True)
@@ -218,6 +218,7 @@ def write_results(run_dir: Path, state: RunState, limits: Limits, status: str) -
       "env creation + rollouts) is not."
     ),
     "sessions": state.sessions,
+    "session_starts": state.session_starts,
     "train_wall_s": state.train_wall_s,
     "eval_wall_s": state.eval_wall_s,
     "checkpoints": [asdict(c) for c in state.checkpoints],

@@ -39,6 +39,8 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import sys
 import time
@@ -328,7 +330,8 @@ def profile_task(task: str, num_envs: int, device: str, steps: int, warmup: int,
   cfg = load_env_cfg(task)
   cfg.scene.num_envs = num_envs
   cfg.seed = 0
-  env = ManagerBasedRlEnv(cfg, device=device)
+  with contextlib.redirect_stdout(io.StringIO()):  # mjlab prints every manager's table.
+    env = ManagerBasedRlEnv(cfg, device=device)
   probe = Probe(device)
   actions = torch.empty(num_envs, env.action_manager.total_action_dim, device=device)
 

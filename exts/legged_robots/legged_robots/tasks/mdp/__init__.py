@@ -5,14 +5,15 @@
 Where st_gym has its own version of an mjlab term, ours takes the name:
 ``apply_body_impulse`` (same timing, no host-device syncs) and
 ``reset_root_state_uniform`` (same distribution, a third of the tensor ops, no syncs) and
-``UniformVelocityCommandCfg`` (same command, masked updates instead of syncs).
+``UniformVelocityCommandCfg`` (same command, masked updates instead of syncs) and
+``terrain_levels_vel`` (same curriculum, per-type levels without syncs).
 """
 
 from mjlab.tasks.velocity.mdp import *  # noqa: F403
 
 from .actions import DelayedJointPositionAction, DelayedJointPositionActionCfg
 from .commands import UniformVelocityCommand, UniformVelocityCommandCfg
-from .curriculums import reward_weight_linear
+from .curriculums import reward_weight_linear, terrain_levels_vel
 from .entity_cfg import DeviceSceneEntityCfg
 from .events import apply_body_impulse, geom_restitution, reset_root_state_uniform
 from .observations import (
@@ -63,6 +64,7 @@ __all__ = [
   "lin_vel_z_l2",
   "reset_root_state_uniform",
   "reward_weight_linear",
+  "terrain_levels_vel",
   "track_ang_vel_z_exp",
   "track_lin_vel_xy_exp",
   "undesired_contacts",

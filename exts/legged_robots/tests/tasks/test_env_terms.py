@@ -143,3 +143,23 @@ def test_reset_root_state_rejects_unknown_range_keys(g1_env):
   params = {"pose_range": {"x": (0.0, 1.0), "heading": (0.0, 1.0)}}
   with pytest.raises(ValueError, match=r"unknown keys \['heading'\]"):
     mdp.reset_root_state_uniform(SimpleNamespace(params=params), g1_env)
+
+
+def test_g1_joint_deviation_equals_the_former_five_group_penalties(g1_env):
+  robot = g1_env.scene["robot"]
+  q = robot.data.default_joint_pos + torch.randn(
+    2, robot.num_joints, generator=torch.Generator().manual_seed(1)
+  )
+  robot.write_joint_state_to_sim(q, torch.zeros_like(q))
+  groups = [
+    (-0.1, (r".*_hip_yaw_joint", r".*_hip_roll_joint")),
+    (-0.05, (r".*_ankle_roll_joint",)),
+    (-0.1, (r".*_shoulder_.*_joint", r".*_elbow_joint")),
+    (-0.1, (r"waist_.*_joint",)),
+    (-0.1, (r".*_wrist_.*_joint",)),
+  ]
+  deviation = (q - robot.data.default_joint_pos).abs()
+  expected = sum(weight * deviation[:, robot.find_joints(names)[0]].sum(dim=1) for weight, names in groups)
+  term_cfg = g1_env.reward_manager.get_term_cfg("joint_deviation")
+  value = term_cfg.func(g1_env, **term_cfg.params) * term_cfg.weight
+  torch.testing.assert_close(value, expected)

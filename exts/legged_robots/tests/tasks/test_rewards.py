@@ -45,12 +45,24 @@ def test_lin_vel_z_and_ang_vel_xy_l2():
   torch.testing.assert_close(rewards.ang_vel_xy_l2(env, CFG), torch.tensor([5.0]))
 
 
-def test_joint_deviation_l1_only_selected_joints():
-  env = fake_env(
-    robot=robot(joint_pos=torch.tensor([[0.5, -1.0, 3.0]]), default_joint_pos=torch.tensor([[0.2, 0.0, 0.0]]))
+def test_joint_deviation_l1_weights_joints_by_pattern():
+  asset = robot(
+    joint_pos=torch.tensor([[0.5, -1.0, 3.0, 0.4]]), default_joint_pos=torch.tensor([[0.2, 0.0, 0.0, 0.0]])
   )
-  out = rewards.joint_deviation_l1(env, asset_cfg(joint_ids=[0, 1]))
-  torch.testing.assert_close(out, torch.tensor([0.3 + 1.0]))
+  asset.joint_names = ["l_hip", "r_hip", "knee", "ankle"]
+  env = fake_env(robot=asset)
+  params = {"weights": {".*_hip": 1.0, "ankle": 0.5}}
+  term = rewards.joint_deviation_l1(SimpleNamespace(params=params), env)
+  # |0.5 - 0.2| + |-1.0| + 0.5 * |0.4|; the knee matches no pattern.
+  torch.testing.assert_close(term(env, **params), torch.tensor([0.3 + 1.0 + 0.2]))
+
+
+def test_joint_deviation_l1_pattern_matching_nothing_fails():
+  asset = robot(joint_pos=torch.zeros(1, 1), default_joint_pos=torch.zeros(1, 1))
+  asset.joint_names = ["hip"]
+  params = {"weights": {"hip": 1.0, "wrist": 1.0}}
+  with pytest.raises(ValueError, match="wrist"):
+    rewards.joint_deviation_l1(SimpleNamespace(params=params), fake_env(robot=asset))
 
 
 def test_feet_air_time_positive_biped():

@@ -60,12 +60,27 @@ def ang_vel_xy_l2(env: ManagerBasedRlEnv, asset_cfg: SceneEntityCfg = _ROBOT) ->
   return torch.sum(torch.square(asset.data.root_link_ang_vel_b[:, :2]), dim=1)
 
 
-def joint_deviation_l1(env: ManagerBasedRlEnv, asset_cfg: SceneEntityCfg = _ROBOT) -> torch.Tensor:
-  """sum_j |q_j - q0_j| over the selected joints."""
-  asset: Entity = env.scene[asset_cfg.name]
-  ids = asset_cfg.joint_ids
-  dev = asset.data.joint_pos[:, ids] - asset.data.default_joint_pos[:, ids]
-  return torch.sum(torch.abs(dev), dim=1)
+class joint_deviation_l1:
+  """sum_j w_j |q_j - q0_j|, with w_j from joint-name patterns (unmatched joints: 0).
+
+  One pass over the joints for several joint groups (hips, arms, waist, ...), as
+  mjlab's single posture term: each group as its own term would recompute the same
+  deviation and cost the reward manager seven more tensor ops per step.
+  """
+
+  def __init__(self, cfg: RewardTermCfg, env: ManagerBasedRlEnv):
+    asset: Entity = env.scene[cfg.params.get("asset_cfg", _ROBOT).name]
+    ids, _, weights = resolve_matching_names_values(cfg.params["weights"], asset.joint_names)
+    self._ids = torch.tensor(ids, device=env.device)
+    self._weights = torch.tensor(weights, device=env.device, dtype=torch.float32)
+
+  def __call__(
+    self, env: ManagerBasedRlEnv, weights: dict[str, float], asset_cfg: SceneEntityCfg = _ROBOT
+  ) -> torch.Tensor:
+    del weights  # Resolved at init.
+    data = env.scene[asset_cfg.name].data
+    deviation = data.joint_pos[:, self._ids] - data.default_joint_pos[:, self._ids]
+    return torch.sum(torch.abs(deviation) * self._weights, dim=1)
 
 
 def feet_air_time_positive_biped(

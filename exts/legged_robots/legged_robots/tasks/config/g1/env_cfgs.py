@@ -50,12 +50,17 @@ def _g1(num_joints: Literal[29, 23], rough: bool) -> LocomotionRobot:
   )
 
 
-def _deviation(weight: float, *joints: str) -> RewardTermCfg:
-  return RewardTermCfg(
-    func=mdp.joint_deviation_l1,
-    weight=weight,
-    params={"asset_cfg": mdp.DeviceSceneEntityCfg("robot", joint_names=joints)},
-  )
+def _deviation_weights(num_joints: Literal[29, 23]) -> dict[str, float]:
+  """Joint pattern -> factor of the joint_deviation weight; wrists only on the 29-DoF G1."""
+  weights = {
+    r".*_hip_(yaw|roll)_joint": 1.0,
+    r".*_ankle_roll_joint": 0.5,
+    r".*_(shoulder_.*|elbow)_joint": 1.0,
+    r"waist_.*_joint": 1.0,
+  }
+  if num_joints == 29:
+    weights[r".*_wrist_.*_joint"] = 1.0
+  return weights
 
 
 def g1_rough_env_cfg(
@@ -81,10 +86,10 @@ def g1_rough_env_cfg(
       weight=0.5,
       params={"sensor_name": FEET_SENSOR, "threshold": 0.4, "command_name": COMMAND},
     ),
-    joint_deviation_hip=_deviation(-0.1, r".*_hip_yaw_joint", r".*_hip_roll_joint"),
-    joint_deviation_feet=_deviation(-0.05, r".*_ankle_roll_joint"),
-    joint_deviation_arms=_deviation(-0.1, r".*_shoulder_.*_joint", r".*_elbow_joint"),
-    joint_deviation_torso=_deviation(-0.1, r"waist_.*_joint"),
+    # Hips -0.1, ankle roll -0.05, arms -0.1, waist -0.1, wrists -0.1: one term, per-joint factors.
+    joint_deviation=RewardTermCfg(
+      func=mdp.joint_deviation_l1, weight=-0.1, params={"weights": _deviation_weights(num_joints)}
+    ),
     energy_cost=RewardTermCfg(
       func=mdp.electrical_power_cost,
       weight=-2e-5,
@@ -109,8 +114,6 @@ def g1_rough_env_cfg(
       params={"sensor_name": FEET_SENSOR, "max_contact_force": 500.0},
     ),
   )
-  if num_joints == 29:
-    cfg.rewards["joint_deviation_wrist"] = _deviation(-0.1, r".*_wrist_.*_joint")
   if not play:
     cfg.curriculum.update(_weight_schedules())
   return cfg

@@ -229,7 +229,10 @@ def score_policies(policies: Sequence[PolicyEntry], runs: Sequence[dict[str, Any
 
 
 def markdown_table(report: dict[str, Any]) -> str:
-  """Policies as rows, cases as columns: 'ok 0.12' (passing run, mean xy error) or why not."""
+  """Policies as rows, cases as columns: 'ok 0.12' (passing run, mean xy error) or why not.
+
+  A run that survived without tracking shows 'err <xy error>/<yaw-rate error>'.
+  """
   cases = list(report["grid"])
   seeds = report["settings"]["seeds"]
   lines = [
@@ -248,7 +251,7 @@ def markdown_table(report: dict[str, Any]) -> str:
         elif r["status"] != "survived":
           parts.append(f"{r['status']} {r['time_survived_s']:.1f}s")
         else:
-          parts.append(f"err {r['lin_vel_xy_error_mean']:.2f}")
+          parts.append(f"err {r['lin_vel_xy_error_mean']:.2f}/{r['ang_vel_z_error_mean']:.2f}")
       cells.append(" / ".join(parts))
     mark = " (best)" if row["policy"] == report["best"] else ""
     lines.append(f"| {row['policy']}{mark} | {row['passed']}/{row['runs']} | " + " | ".join(cells) + " |")
@@ -263,7 +266,7 @@ def write_report(report: dict[str, Any], out_dir: Path) -> None:
     f"Robustness sweep: {s['duration_s']:g} s per run, {s['seeds']} seed(s) per case; a run passes "
     f"when it survives and its mean xy-velocity error <= {s['max_lin_err']} m/s and mean yaw-rate "
     f"error <= {s['max_yaw_err']} rad/s. Cells: 'ok <xy err>' passed, 'fell <t>' fell at t, "
-    "'err <xy err>' survived without tracking.\n\n"
+    "'err <xy err>/<yaw err>' survived without tracking.\n\n"
   )
   (out_dir / "sweep.md").write_text(header + markdown_table(report) + "\n")
 

@@ -76,7 +76,7 @@ def test_markdown_marks_best_and_explains_failures():
   }
   lines = markdown_table(report).splitlines()
   assert lines[2] == "| model_1 (best) | 1/2 | ok 0.12 | fell 3.5s |"
-  assert lines[3] == "| model_2 | 0/2 | err 0.46 | fell 3.5s |"
+  assert lines[3] == "| model_2 | 0/2 | err 0.46/0.10 | fell 3.5s |"
 
 
 def test_schedule_outside_training_ranges_is_refused(g1_export):

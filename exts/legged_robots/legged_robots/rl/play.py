@@ -81,7 +81,7 @@ def restore_training_interface(cfgs: TaskCfgs, run_dir: Path) -> None:
   cfgs.env.sim.mujoco.timestep = env.sim.mujoco.timestep
 
 
-def _velocity_command(env) -> tuple[str, str] | None:
+def velocity_command(env) -> tuple[str, str] | None:
   """(command name, entity name) of the first (vx, vy, wz) velocity command, if any."""
   for name in env.command_manager.active_terms:
     cfg = env.cfg.commands[name]
@@ -95,7 +95,7 @@ def _rollout(wrapped, policy, opts: PlayOptions, out_dir: Path) -> dict:
   env = wrapped.unwrapped
   scale = env.step_dt if env.cfg.scale_rewards_by_dt else 1.0
   metrics = EpisodeMetrics(env.num_envs, list(env.reward_manager.active_terms), env.step_dt)
-  velocity_cmd = _velocity_command(env)
+  velocity_cmd = velocity_command(env)
   per_env_episodes = math.ceil(opts.num_episodes / env.num_envs)
   max_steps = (per_env_episodes + 1) * env.max_episode_length
   frames, cmd_trace, vel_trace = [], [], []

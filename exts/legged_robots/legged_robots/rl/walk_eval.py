@@ -19,7 +19,7 @@ from mjlab.managers.command_manager import CommandManager
 from mjlab.rl import RslRlVecEnvWrapper
 
 from legged_robots.rl.errors import StRlError
-from legged_robots.rl.play import _velocity_command
+from legged_robots.rl.play import velocity_command
 from legged_robots.rl.play_metrics import EpisodeMetrics
 
 
@@ -48,7 +48,7 @@ def evaluate_first_episodes(wrapped: RslRlVecEnvWrapper, policy) -> dict:
   ends seen, including the ignored later ones).
   """
   env = wrapped.unwrapped
-  found = _velocity_command(env)
+  found = velocity_command(env)
   if found is None:
     raise StRlError(f"{type(env.cfg).__name__}: the task has no (vx, vy, wz) velocity command to track")
   command_name, entity = found

@@ -69,6 +69,8 @@ class PolicyRuntime:
     options.inter_op_num_threads = threads
     self._session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
     self._check_signature(onnx_path)
+    self.metadata: dict[str, str] = dict(self._session.get_modelmeta().custom_metadata_map)
+    """The exporter's ONNX metadata_props (task, joint names, iteration, ...)."""
 
     self._terms: list[tuple[ObservationTerm, BuiltTerm]] = [(t, build_term(t, c)) for t in c.observations]
     self._command_sizes: dict[str, int] = {cmd.name: 0 for cmd in c.commands}

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnxruntime as ort
 
 from legged_robots.deploy.closed_loop import (
   VELOCITY_RANGES,
@@ -105,10 +104,7 @@ def policy_entry(folder: str | Path, mjcf: str | None = None) -> PolicyEntry:
   folder = Path(folder).resolve()
   runtime = PolicyRuntime(folder)
   path, _ = resolve_mjcf(folder, runtime.contract, mjcf)
-  meta = ort.InferenceSession(
-    str(folder / runtime.contract.policy.file), providers=["CPUExecutionProvider"]
-  ).get_modelmeta()
-  iteration = meta.custom_metadata_map.get("iteration")
+  iteration = runtime.metadata.get("iteration")
   label = folder.name if iteration is None or folder.name.startswith("model_") else f"model_{iteration}"
   return PolicyEntry(label, str(folder), str(path), None if iteration is None else int(iteration))
 
@@ -191,7 +187,7 @@ def run_sweep(
   runs.sort(key=lambda r: order[(r["policy"], r["case"], r["seed"])])
   scores = score_policies(policies, runs)
   return {
-    "settings": _plain(asdict(settings)),
+    "settings": asdict(settings),
     "grid": {name: asdict(p) for name, p in grid.items()},
     "policies": [asdict(p) for p in policies],
     "runs": runs,
@@ -269,13 +265,3 @@ def write_report(report: dict[str, Any], out_dir: Path) -> None:
     "'err <xy err>/<yaw err>' survived without tracking.\n\n"
   )
   (out_dir / "sweep.md").write_text(header + markdown_table(report) + "\n")
-
-
-def _plain(value: Any) -> Any:
-  if isinstance(value, tuple):
-    return [_plain(v) for v in value]
-  if isinstance(value, list):
-    return [_plain(v) for v in value]
-  if isinstance(value, dict):
-    return {k: _plain(v) for k, v in value.items()}
-  return value

@@ -61,9 +61,7 @@ def variants(task: str) -> list[str]:
 
 
 def measure(task: str, variant: str, num_envs: int, device: str, warmup: int, steps: int) -> dict:
-  from mjlab.envs import ManagerBasedRlEnv
-
-  from legged_robots.tasks.registry import load_env_cfg
+  from legged_robots.tasks.registry import env_class, load_env_cfg
 
   cfg = load_env_cfg(task)
   cfg.scene.num_envs = num_envs
@@ -76,7 +74,7 @@ def measure(task: str, variant: str, num_envs: int, device: str, warmup: int, st
       _drop_sensor(cfg, name)
   torch.manual_seed(0)
   with contextlib.redirect_stdout(io.StringIO()):  # mjlab prints every manager's table.
-    env = ManagerBasedRlEnv(cfg, device=device)
+    env = env_class(task)(cfg, device=device)
   actions = torch.empty(num_envs, env.action_manager.total_action_dim, device=device)
   env.reset()
   for _ in range(warmup):

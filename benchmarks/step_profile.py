@@ -63,10 +63,9 @@ def _timeout_ids(num_envs: int, count: int, num_steps: int, device: str) -> Iter
 
 
 def profile_task(task: str, num_envs: int, device: str, steps: int, warmup: int, resets: int) -> dict:
-  from mjlab.envs import ManagerBasedRlEnv
 
   import legged_robots.tasks  # noqa: F401  (registers st_gym tasks)
-  from legged_robots.tasks.registry import load_env_cfg
+  from legged_robots.tasks.registry import env_class, load_env_cfg
 
   torch.manual_seed(0)
   timeouts = _timeout_ids(num_envs, resets, warmup + 5 * steps + 1, device)
@@ -74,7 +73,7 @@ def profile_task(task: str, num_envs: int, device: str, steps: int, warmup: int,
   cfg.scene.num_envs = num_envs
   cfg.seed = 0
   with contextlib.redirect_stdout(io.StringIO()):  # mjlab prints every manager's table.
-    env = ManagerBasedRlEnv(cfg, device=device)
+    env = env_class(task)(cfg, device=device)
   probe = Probe(device)
   actions = torch.empty(num_envs, env.action_manager.total_action_dim, device=device)
 

@@ -7,6 +7,10 @@ For every (task, num_envs) pair, in a fresh process each, prints one JSON line:
   collect_s, learn_s  mean seconds per PPO iteration spent collecting / updating
   gpu_mem_gib   device memory in use after training (whole device, incl. Warp), and per env
 
+A task may carry config overrides in brackets, as train.py takes them, to price a
+variant beside the task as registered (e.g. the same physics as mjlab's task):
+  "Flat-G1[env.events.randomize_joint_friction=null]"
+
 Usage:
   python benchmarks/throughput.py --tasks Flat-G1 Mjlab-Velocity-Flat-Unitree-G1 \
       --num_envs 1024 4096 --device cuda:0 --out results.jsonl
@@ -17,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -39,19 +44,30 @@ def _used_gib(device: str) -> float | None:
   return (total - free) / 2**30
 
 
-def measure(task: str, num_envs: int, device: str, steps: int, iters: int) -> dict:
+def split_variant(spec: str) -> tuple[str, list[str]]:
+  """``"Task[a=1 b=2]"`` -> ``("Task", ["a=1", "b=2"])``; a plain id has no overrides."""
+  match = re.fullmatch(r"([^\[\]]+)(?:\[([^\[\]]*)\])?", spec)
+  if match is None:
+    raise SystemExit(f"--tasks {spec!r}: expected TASK or TASK[key=value ...].")
+  return match.group(1), (match.group(2) or "").split()
+
+
+def measure(spec: str, num_envs: int, device: str, steps: int, iters: int) -> dict:
   import torch
-  from mjlab.envs import ManagerBasedRlEnv
   from mjlab.rl import MjlabOnPolicyRunner, RslRlVecEnvWrapper
 
   import legged_robots.tasks  # noqa: F401  (registers st_gym tasks)
-  from legged_robots.tasks.registry import load_agent_cfg, load_env_cfg
+  from legged_robots.rl.task_cfg import apply_cfg_overrides, checked_overrides, load_task_cfgs
+  from legged_robots.tasks.registry import env_class
 
+  task, overrides = split_variant(spec)
   base_mem = _used_gib(device)
-  cfg = load_env_cfg(task)
+  cfgs = load_task_cfgs(task, play=False)
+  apply_cfg_overrides(cfgs, checked_overrides(overrides))
+  cfg, agent = cfgs.env, cfgs.agent
   cfg.scene.num_envs = num_envs
   t0 = time.perf_counter()
-  env = ManagerBasedRlEnv(cfg, device=device)
+  env = env_class(task)(cfg, device=device)
   build_s = time.perf_counter() - t0
   num_actions = env.action_manager.total_action_dim
   env.reset()
@@ -69,7 +85,6 @@ def measure(task: str, num_envs: int, device: str, steps: int, iters: int) -> di
   actions = torch.empty(num_envs, num_actions, device=device)
   env_s = timed(lambda: env.step(actions.uniform_(-1.0, 1.0)), steps)
 
-  agent = load_agent_cfg(task)
   vec_env = RslRlVecEnvWrapper(env, clip_actions=agent.clip_actions)
   runner = MjlabOnPolicyRunner(vec_env, asdict(agent), None, device)
   update = runner.alg.update
@@ -95,7 +110,7 @@ def measure(task: str, num_envs: int, device: str, steps: int, iters: int) -> di
   learn_s = sum(learn_times) / len(learn_times)
   mem = _used_gib(device)
   return {
-    "task": task,
+    "task": spec,
     "num_envs": num_envs,
     "device": device,
     "build_s": round(build_s, 2),

@@ -24,12 +24,12 @@ def export_checkpoints(task: str, run_dir: Path, checkpoints: list[str], device:
   restore_training_interface(cfgs, run_dir)
   cfgs.env.scene.num_envs = 1
 
-  from mjlab.envs import ManagerBasedRlEnv
   from mjlab.rl import RslRlVecEnvWrapper
 
   from legged_robots.rl.runner import StRlOnPolicyRunner
+  from legged_robots.tasks.registry import env_class
 
-  env = ManagerBasedRlEnv(cfg=cfgs.env, device=device)
+  env = env_class(task)(cfg=cfgs.env, device=device)
   folders = []
   try:
     wrapped = RslRlVecEnvWrapper(env, clip_actions=cfgs.agent.clip_actions)

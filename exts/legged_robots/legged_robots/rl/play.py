@@ -159,13 +159,13 @@ def run_play(opts: PlayOptions) -> Path:
   if opts.episode_length_s is not None:
     cfgs.env.episode_length_s = opts.episode_length_s
 
-  from mjlab.envs import ManagerBasedRlEnv
   from mjlab.rl import RslRlVecEnvWrapper
 
   from legged_robots.rl.runner import StRlOnPolicyRunner
+  from legged_robots.tasks.registry import env_class
 
   render_mode = "rgb_array" if opts.video else None
-  env = ManagerBasedRlEnv(cfg=cfgs.env, device=device, render_mode=render_mode)
+  env = env_class(opts.task)(cfg=cfgs.env, device=device, render_mode=render_mode)
   try:
     wrapped = RslRlVecEnvWrapper(env, clip_actions=cfgs.agent.clip_actions)
     ckpt.check_fits(path, data, *policy_io_sizes(wrapped, cfgs.agent))

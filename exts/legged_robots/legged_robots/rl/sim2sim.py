@@ -71,12 +71,12 @@ def run_sim2sim(opts: Sim2SimOptions) -> ParityReport:
   if run_dir is not None:
     restore_training_interface(cfgs, run_dir)
 
-  from mjlab.envs import ManagerBasedRlEnv
   from mjlab.rl import RslRlVecEnvWrapper
 
   from legged_robots.rl.runner import StRlOnPolicyRunner
+  from legged_robots.tasks.registry import env_class
 
-  env = ManagerBasedRlEnv(cfg=parity_env_cfg(cfgs.env, opts.num_envs, opts.seed), device="cpu")
+  env = env_class(opts.task)(cfg=parity_env_cfg(cfgs.env, opts.num_envs, opts.seed), device="cpu")
   try:
     if folder is not None:
       report = check_parity(env, folder, opts.task, opts.num_states, opts.tol, seed=opts.seed)

@@ -100,14 +100,14 @@ def run_train(opts: TrainOptions) -> Path:
     resume_data = ckpt.read_checkpoint(resume_path)
 
   # Heavy imports only after the cheap checks passed.
-  from mjlab.envs import ManagerBasedRlEnv
   from mjlab.rl import RslRlVecEnvWrapper
 
   from legged_robots.rl.runner import StRlOnPolicyRunner
+  from legged_robots.tasks.registry import env_class
 
   run_dir = _new_run_dir(experiment_dir, agent.run_name)
   render_mode = "rgb_array" if opts.video else None
-  env = ManagerBasedRlEnv(cfg=cfgs.env, device=device, render_mode=render_mode)
+  env = env_class(opts.task)(cfg=cfgs.env, device=device, render_mode=render_mode)
   try:
     if opts.video:
       from legged_robots.rl.video import PeriodicVideoRecorder

@@ -19,7 +19,6 @@ from importlib import metadata
 from pathlib import Path
 
 import torch
-from mjlab.envs import ManagerBasedRlEnv
 from mjlab.rl import RslRlVecEnvWrapper
 
 from legged_robots.rl import checkpoint as ckpt
@@ -39,6 +38,7 @@ from legged_robots.rl.time_to_walk import (
   save_state,
 )
 from legged_robots.rl.walk_eval import eval_env_cfg, evaluate_first_episodes
+from legged_robots.tasks.registry import env_class
 
 NEVER = 10**9  # save_interval: checkpoints are written only where a chunk ends (eval points)
 
@@ -74,7 +74,7 @@ class Session:
     cfgs.agent.save_interval = NEVER
     cfgs.agent.logger = "tensorboard"
     cfgs.env.seed = cfgs.agent.seed
-    env = ManagerBasedRlEnv(cfg=cfgs.env, device=s.device)
+    env = env_class(s.task)(cfg=cfgs.env, device=s.device)
     self.envs.append(env)
     wrapped = RslRlVecEnvWrapper(env, clip_actions=cfgs.agent.clip_actions)
     train_dir = self.run_dir / "train"
@@ -96,7 +96,7 @@ class Session:
     play = load_task_cfgs(s.task, play=True).env
     cfg = eval_env_cfg(play, self.cfgs.env, s.eval_envs, s.episode_s)
     cfg.seed = self.cfgs.agent.seed + 1  # a random stream apart from training's
-    env = ManagerBasedRlEnv(cfg=cfg, device=s.device)
+    env = env_class(s.task)(cfg=cfg, device=s.device)
     self.envs.append(env)
     self.eval_wrapped = RslRlVecEnvWrapper(env, clip_actions=self.cfgs.agent.clip_actions)
 

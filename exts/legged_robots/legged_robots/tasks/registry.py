@@ -17,6 +17,8 @@ from mjlab.envs import ManagerBasedRlEnv, ManagerBasedRlEnvCfg
 from mjlab.rl import RslRlOnPolicyRunnerCfg
 from mjlab.tasks import registry as mjlab_registry
 
+from legged_robots.tasks.env import StGymRlEnv
+
 
 @dataclass(frozen=True)
 class TaskInfo:
@@ -82,6 +84,18 @@ def check_task_id(task_id: str) -> None:
   )
 
 
+def is_st_gym_task(task_id: str) -> bool:
+  """Whether ``task_id`` is one of st_gym's tasks (not one of mjlab's own)."""
+  check_task_id(task_id)
+  return task_id in _INFO
+
+
+def env_class(task_id: str) -> type[ManagerBasedRlEnv]:
+  """The class to build ``task_id``'s env with: ``StGymRlEnv`` for st_gym tasks (fused
+  reward bookkeeping), mjlab's ``ManagerBasedRlEnv`` for mjlab's own tasks."""
+  return StGymRlEnv if is_st_gym_task(task_id) else ManagerBasedRlEnv
+
+
 def load_env_cfg(task_id: str, play: bool = False) -> ManagerBasedRlEnvCfg:
   """A fresh copy of the task's env cfg."""
   check_task_id(task_id)
@@ -103,8 +117,8 @@ def load_agent_cfg(task_id: str, agent: str = DEFAULT_AGENT) -> RslRlOnPolicyRun
   return agents[agent]()
 
 
-class GymManagerBasedRlEnv(ManagerBasedRlEnv, gym.Env):
-  """mjlab's env, recognised by ``gymnasium.make`` as a ``gymnasium.Env``."""
+class GymManagerBasedRlEnv(StGymRlEnv, gym.Env):
+  """st_gym's env, recognised by ``gymnasium.make`` as a ``gymnasium.Env``."""
 
 
 def make_env(

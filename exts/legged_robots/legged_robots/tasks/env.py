@@ -1,0 +1,85 @@
+"""st_gym's env class: mjlab's ``ManagerBasedRlEnv`` with the reward bookkeeping fused.
+
+mjlab's reward manager weights, cleans (NaN/Inf -> 0), accumulates and logs each term
+with its own tensor ops: seven kernel launches per term and step, and three more per
+term at every reset. ``FusedRewardManager`` computes the same quantities once for all
+terms on an ``(envs, terms)`` matrix, so a 21-term task issues 6 launches instead of
+147. Each term function still runs on its own; weights stay Python floats (a curriculum
+may change them every step without a host-to-device copy).
+
+st_gym tasks run in ``StGymRlEnv``; mjlab's own tasks keep mjlab's class
+(``registry.env_class``), so benchmarks compare mjlab as it ships.
+"""
+
+from __future__ import annotations
+
+import torch
+from mjlab.envs import ManagerBasedRlEnv
+from mjlab.managers.reward_manager import RewardManager
+
+
+class FusedRewardManager(RewardManager):
+  """mjlab's ``RewardManager`` with compute and reset done on all terms at once.
+
+  Same results as the parent: ``reward_buf`` = sum of nan_to_num(value * weight * scale),
+  ``_step_reward`` the per-term rate before the dt scaling, ``_episode_sums[name]`` the
+  per-term episode sum (a column view of one ``(envs, terms)`` matrix), and
+  ``Episode_Reward/<name>`` = mean episode sum / episode length in s at reset.
+  Terms with weight 0 are not evaluated and contribute 0, as in the parent.
+  """
+
+  @classmethod
+  def from_manager(cls, manager: RewardManager) -> FusedRewardManager:
+    """A fused manager over ``manager``'s resolved terms and cfgs.
+
+    The cfg objects are shared, not copied: curriculum terms built against ``manager``
+    (e.g. reward weight schedules) keep changing the weights this manager uses.
+    """
+    fused = cls.__new__(cls)
+    fused.__dict__.update(vars(manager))
+    fused._fuse()
+    return fused
+
+  def _fuse(self) -> None:
+    self._sums = torch.zeros(self.num_envs, len(self._term_names), device=self.device)
+    for i, name in enumerate(self._term_names):
+      self._sums[:, i] = self._episode_sums[name]
+    self._episode_sums = {name: self._sums[:, i] for i, name in enumerate(self._term_names)}
+    self._zeros = torch.zeros(self.num_envs, device=self.device)
+
+  def compute(self, dt: float) -> torch.Tensor:
+    scale = dt if self._scale_by_dt else 1.0
+    values: list[torch.Tensor] = []
+    factors: list[float] = []
+    for name, term_cfg in zip(self._term_names, self._term_cfgs, strict=True):
+      if term_cfg.weight == 0.0:
+        values.append(self._zeros)
+        factors.append(0.0)
+        continue
+      value = term_cfg.func(self._env, **term_cfg.params)
+      self._check_term_shape(name, value)
+      values.append(value if value.dtype == torch.float32 else value.float())
+      factors.append(term_cfg.weight * scale)
+    weighted = torch.stack(torch._foreach_mul(values, factors), dim=1)
+    # NaN/Inf can come from a corrupted physics state; zero them as mjlab does.
+    torch.nan_to_num_(weighted, nan=0.0, posinf=0.0, neginf=0.0)
+    torch.sum(weighted, dim=1, out=self._reward_buf)
+    self._sums += weighted
+    torch.div(weighted, scale, out=self._step_reward)
+    return self._reward_buf
+
+  def reset(self, env_ids: torch.Tensor | slice | None = None) -> dict[str, torch.Tensor]:
+    ids = slice(None) if env_ids is None else env_ids
+    average = self._sums[ids].mean(dim=0) / self._env.max_episode_length_s
+    self._sums[ids] = 0.0
+    for term_cfg in self._class_term_cfgs:
+      term_cfg.func.reset(env_ids=ids)
+    return {f"Episode_Reward/{name}": average[i] for i, name in enumerate(self._term_names)}
+
+
+class StGymRlEnv(ManagerBasedRlEnv):
+  """The env of every st_gym task: mjlab's, with ``FusedRewardManager``."""
+
+  def load_managers(self) -> None:
+    super().load_managers()
+    self.reward_manager = FusedRewardManager.from_manager(self.reward_manager)

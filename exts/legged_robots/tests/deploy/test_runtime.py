@@ -18,7 +18,7 @@ from legged_robots.deploy.runtime import (
   RobotState,
 )
 
-from .helpers import G1_POLICY, OBS, export_folder, linear_onnx, small_contract
+from .helpers import G1_POLICY, OBS, REPO, export_folder, linear_onnx, small_contract
 
 
 def _quat_axis_angle(axis: str, angle: float) -> np.ndarray:
@@ -149,9 +149,18 @@ def test_step_feeds_the_raw_action_back(tmp_path):
   np.testing.assert_allclose(runtime.last_action, [0.5, 2.0], rtol=1e-6)
 
 
-def test_shipped_g1_policy_loads_and_steps():
-  runtime = PolicyRuntime(G1_POLICY)
+SHIPPED = sorted(p for p in (REPO / "policies").iterdir() if (p / "deploy.yaml").is_file())
+
+
+def test_every_shipped_policy_is_found():
+  assert G1_POLICY in SHIPPED and len(SHIPPED) >= 3
+
+
+@pytest.mark.parametrize("folder", SHIPPED, ids=lambda p: p.name)
+def test_shipped_g1_policy_loads_and_steps(folder):
+  runtime = PolicyRuntime(folder)
   c = runtime.contract
+  assert (folder / c.robot.sim_mjcf).is_file()
   assert c.policy.obs_dim == 96 and len(c.joint_names) == 29
   runtime.set_command("base_velocity", np.array([0.5, 0.0, 0.0]))
   state = _state(29, joint_pos=c.default_joint_pos)

@@ -61,6 +61,10 @@ class ActionSpec:
   """Offsets; with ``use_default_offset`` these equal ``default_joint_pos``."""
   clip: list[list[float]] | None
   """Per-joint ``[low, high]`` on the joint target (mjlab clips after scale and offset), or None."""
+  raw_clip: float | None = None
+  """rsl_rl's ``clip_actions``: raw policy outputs clamped to ``[-raw_clip, raw_clip]`` before
+  the env sees them (and observes them as the last action), or None. Omitted from the YAML
+  when None, so policies without it load in readers that predate the field."""
 
 
 @dataclass
@@ -157,6 +161,8 @@ class DeployContract:
         )
     if n != self.policy.action_dim:
       raise ContractError(f"policy.action_dim={self.policy.action_dim} but {n} joints")
+    if self.action.raw_clip is not None and not self.action.raw_clip > 0:
+      raise ContractError(f"action.raw_clip={self.action.raw_clip} must be positive (or null for no clip)")
     obs_total = sum(term.size for term in self.observations)
     if obs_total != self.policy.obs_dim:
       raise ContractError(f"observation terms sum to {obs_total} but policy.obs_dim={self.policy.obs_dim}")
@@ -168,7 +174,10 @@ class DeployContract:
       raise ContractError(f"recurrent policy with rnn_type={self.policy.rnn_type!r}")
 
   def to_dict(self) -> dict[str, Any]:
-    return asdict(self)
+    data = asdict(self)
+    if data["action"]["raw_clip"] is None:
+      del data["action"]["raw_clip"]
+    return data
 
   @classmethod
   def from_dict(cls, data: dict[str, Any]) -> DeployContract:

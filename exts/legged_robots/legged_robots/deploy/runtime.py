@@ -3,7 +3,7 @@
 One control step, exactly as the training env computes it (see ``docs/deploy_contract.md``):
 
     obs      = concat over terms of history(scale * clip(term(state)))      # float32
-    raw      = onnx(obs [, rnn state])                                       # next last_action
+    raw      = clip(onnx(obs [, rnn state]), -action.raw_clip, action.raw_clip)  # next last_action
     q_ref    = clip(raw * action.scale + action.offset, action.clip)         # mjlab clips targets
     tau      = clip(kp * (q_ref - q) - kd * qd, -effort_limit, effort_limit)  # done by the motor/sim
 
@@ -220,10 +220,15 @@ class PolicyRuntime:
     return actions
 
   def step(self, state: RobotState) -> np.ndarray:
-    """observe -> infer -> remember the raw action -> joint position targets."""
-    raw = self.infer(self.observe(state))
+    """observe -> infer -> clip as rsl_rl's clip_actions -> remember it -> joint targets."""
+    raw = self.clip_raw(self.infer(self.observe(state)))
     self.last_action = raw.copy()
     return self.joint_targets(raw)
+
+  def clip_raw(self, actions: np.ndarray) -> np.ndarray:
+    """Raw actions as the training env received them: clamped to +-action.raw_clip if set."""
+    limit = self.contract.action.raw_clip
+    return actions if limit is None else np.clip(actions, -limit, limit)
 
   def joint_targets(self, actions: np.ndarray) -> np.ndarray:
     """q_ref = clip(actions * scale + offset, action.clip): mjlab 1.6 clips the target."""

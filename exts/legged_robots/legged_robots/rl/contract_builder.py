@@ -175,8 +175,11 @@ def _commands(env: ManagerBasedRlEnv) -> list[CommandSpec]:
   return specs
 
 
-def build_contract(env: ManagerBasedRlEnv, task_id: str, policy: PolicySpec) -> DeployContract:
-  """Describe env's policy interface; policy gives the ONNX file and its signature."""
+def build_contract(
+  env: ManagerBasedRlEnv, task_id: str, policy: PolicySpec, clip_actions: float | None = None
+) -> DeployContract:
+  """Describe env's policy interface; policy gives the ONNX file and its signature;
+  clip_actions is the rsl_rl wrapper's clamp on raw actions (agent.clip_actions)."""
   term_name, action = _joint_action(env)
   joint_names = list(action.target_names)
   n = len(joint_names)
@@ -195,7 +198,13 @@ def build_contract(env: ManagerBasedRlEnv, task_id: str, policy: PolicySpec) -> 
     stiffness=kp,
     damping=kd,
     effort_limit=limit,
-    action=ActionSpec(term_name, _per_joint(action.scale, n), _per_joint(action.offset, n), clip),
+    action=ActionSpec(
+      term_name,
+      _per_joint(action.scale, n),
+      _per_joint(action.offset, n),
+      clip,
+      None if clip_actions is None else float(clip_actions),
+    ),
     physics_dt=float(env.physics_dt),
     decimation=int(env.cfg.decimation),
     step_dt=float(env.step_dt),

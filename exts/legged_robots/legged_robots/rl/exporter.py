@@ -101,10 +101,12 @@ def export_policy(
   task_id: str,
   out_dir: Path,
   iteration: int | None = None,
+  clip_actions: float | None = None,
 ) -> DeployContract:
-  """Write out_dir/{policy.onnx,robot.xml,deploy.yaml}; return the contract."""
+  """Write out_dir/{policy.onnx,robot.xml,deploy.yaml}; return the contract. clip_actions:
+  the agent's clamp on raw actions (rsl_rl's wrapper applies it before the env)."""
   action_dim = int(env.action_manager.total_action_dim)
-  contract = build_contract(env, task_id, policy_spec(actor, action_dim))
+  contract = build_contract(env, task_id, policy_spec(actor, action_dim), clip_actions)
   export_onnx(actor, out_dir / ONNX_NAME, onnx_metadata(contract, iteration))
   xml = robot_mjcf(env, contract.robot.entity_name)
   atomic_write(out_dir / ROBOT_MJCF_NAME, lambda tmp: _write_text(tmp, xml))

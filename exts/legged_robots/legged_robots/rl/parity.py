@@ -197,8 +197,12 @@ def check_parity(
   tol: float = DEFAULT_TOL,
   actor: MLPModel | None = None,
   seed: int = 0,
+  clip_actions: float | None = None,
 ) -> ParityReport:
-  """Roll ``env`` out with the exported policy and compare it with the runtime at num_states states."""
+  """Roll ``env`` out with the exported policy and compare it with the runtime at num_states states.
+
+  ``clip_actions`` is the training's agent.clip_actions: the env side clamps raw actions as
+  rsl_rl's wrapper does, the runtime side as deploy.yaml says (``action.raw_clip``)."""
   folder = Path(folder)
   try:
     probe = PolicyRuntime(folder)
@@ -206,6 +210,7 @@ def check_parity(
     raise ParityInputError(str(e)) from e
   contract = probe.contract
   interface = read_interface(env)
+  interface.clip_actions = clip_actions
   check_inputs(env, contract, task, interface)
   try:
     samples = _rollout(env, folder, contract, interface, num_states, actor, seed)
@@ -232,6 +237,8 @@ def check_parity(
     timing={
       "physics_dt": abs(contract.physics_dt - interface.physics_dt) / interface.physics_dt,
       "decimation": float(abs(contract.decimation - interface.decimation)),
+      # 1 when deploy.yaml clamps raw actions differently from the training (agent.clip_actions).
+      "action.raw_clip": float(contract.action.raw_clip != clip_actions),
     },
   )
   report.causes = diagnose(contract, interface, samples, tol)
@@ -287,7 +294,9 @@ def _rollout(
       rows["prev2"].append(prev2[i])
     if actor is not None:
       with torch.inference_mode():
-        rows["actor"] += list(_numpy(actor(TensorDict(dict(obs), batch_size=[n]))))
+        raw = _numpy(actor(TensorDict(dict(obs), batch_size=[n])))
+        c = interface.clip_actions
+        rows["actor"] += list(raw if c is None else np.clip(raw, -c, c))
     obs, _, terminated, truncated, _ = env.step(torch.from_numpy(applied).float())
     done = _numpy(terminated | truncated).astype(bool)
     rows["target_env"] += list(_numpy(robot.data.joint_pos_target[:, order]))
@@ -328,6 +337,8 @@ def _record_state(
     rows[f"rt_block:{term.name}"].append(policy_input[start : start + term.size])
     start += term.size
   action = probe.infer(policy_obs)
+  if interface.clip_actions is not None:  # what rsl_rl's wrapper hands the training env
+    action = np.clip(action, -interface.clip_actions, interface.clip_actions)
   runner.step(state)
   rows["quat"].append(state.base_quat)
   rows["env_action"].append(action)

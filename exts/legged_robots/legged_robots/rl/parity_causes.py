@@ -91,6 +91,15 @@ def _timing_config(contract: DeployContract, env: EnvInterface, tol: float) -> l
         f"training every {env.decimation} x {env.physics_dt} s.",
       )
     )
+  if contract.action.raw_clip != env.clip_actions:
+    causes.append(
+      Cause(
+        "action_clip",
+        ["action.raw_clip"],
+        f"action clip: training clamps raw actions to +-{env.clip_actions} (agent.clip_actions; None = no "
+        f"clamp), deploy.yaml to +-{contract.action.raw_clip} (action.raw_clip): re-export the checkpoint.",
+      )
+    )
   return causes
 
 

@@ -14,7 +14,16 @@ from typing import Any, Literal
 import numpy as np
 
 CauseKind = Literal[
-  "joint_order", "default_pose", "scale", "frame", "gain", "timing", "layout", "export", "unexplained"
+  "joint_order",
+  "default_pose",
+  "scale",
+  "frame",
+  "gain",
+  "timing",
+  "action_clip",
+  "layout",
+  "export",
+  "unexplained",
 ]
 
 
@@ -58,6 +67,8 @@ class EnvInterface:
   physics_dt: float
   decimation: int
   terms: list[TermInfo]
+  clip_actions: float | None = None
+  """rsl_rl's agent.clip_actions: the training wrapper clamps raw actions to +-this."""
 
 
 @dataclass
@@ -113,7 +124,8 @@ class ParityReport:
   gains: dict[str, dict[str, float]]
   """Per joint: relative difference of kp, kd and effort limit."""
   timing: dict[str, float]
-  """physics_dt: relative difference, decimation: absolute difference (deploy.yaml vs env)."""
+  """physics_dt: relative difference, decimation: absolute difference (deploy.yaml vs env);
+  action.raw_clip: 1 when deploy.yaml clamps raw actions unlike agent.clip_actions."""
   causes: list[Cause] = field(default_factory=list)
   worst_term: str = ""
   worst_term_diff: float = 0.0

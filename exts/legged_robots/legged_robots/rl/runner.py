@@ -60,7 +60,8 @@ class StRlOnPolicyRunner(MjlabOnPolicyRunner):
   def export(self, out_dir: Path, iteration: int | None = None) -> None:
     """Write policy.onnx + deploy.yaml; iteration (default: current) goes in metadata."""
     it = self.current_learning_iteration if iteration is None else iteration
-    export_policy(self.alg.get_policy(), self.env.unwrapped, self.task_id, out_dir, it)
+    clip = getattr(self.env, "clip_actions", None)  # RslRlVecEnvWrapper's agent.clip_actions
+    export_policy(self.alg.get_policy(), self.env.unwrapped, self.task_id, out_dir, it, clip)
 
   def load(
     self,

@@ -79,7 +79,9 @@ def run_sim2sim(opts: Sim2SimOptions) -> ParityReport:
   env = env_class(opts.task)(cfg=parity_env_cfg(cfgs.env, opts.num_envs, opts.seed), device="cpu")
   try:
     if folder is not None:
-      report = check_parity(env, folder, opts.task, opts.num_states, opts.tol, seed=opts.seed)
+      clip = cfgs.agent.clip_actions
+      n = opts.num_states
+      report = check_parity(env, folder, opts.task, n, opts.tol, seed=opts.seed, clip_actions=clip)
     else:
       assert path is not None and data is not None
       wrapped = RslRlVecEnvWrapper(env, clip_actions=cfgs.agent.clip_actions)
@@ -90,7 +92,9 @@ def run_sim2sim(opts: Sim2SimOptions) -> ParityReport:
       actor.eval()
       with tempfile.TemporaryDirectory(prefix="sim2sim_") as tmp:
         runner.export(Path(tmp), iteration=int(data["iter"]))
-        report = check_parity(env, Path(tmp), opts.task, opts.num_states, opts.tol, actor, opts.seed)
+        report = check_parity(
+          env, Path(tmp), opts.task, opts.num_states, opts.tol, actor, opts.seed, cfgs.agent.clip_actions
+        )
       report.policy_dir = f"{path} (exported to a temporary folder)"
   finally:
     env.close()

@@ -7,7 +7,9 @@ import math
 import numpy as np
 import pytest
 import torch
+import yaml
 
+from legged_robots.deploy import ContractError
 from legged_robots.deploy.observations import SUPPORTED_FUNCS, quat_apply_inverse
 from legged_robots.deploy.runtime import (
   DeployError,
@@ -147,6 +149,33 @@ def test_step_feeds_the_raw_action_back(tmp_path):
   np.testing.assert_allclose(q1, [0.5 * 0.5 + 0.1, 1.0 * 0.25 - 0.2])
   runtime.step(state)
   np.testing.assert_allclose(runtime.last_action, [0.5, 2.0], rtol=1e-6)
+
+
+def test_raw_clip_clamps_the_policy_output_before_it_is_fed_back(tmp_path):
+  # rsl_rl's clip_actions: the env (and its last-action observation) sees clamp(raw).
+  weight = np.zeros((15, 2))
+  weight[0, 0] = 1.0  # action 0 = ang vel x
+  weight[11, 1] = 1.0  # action 1 = last action 1
+  contract = small_contract()
+  contract.action.raw_clip = 0.8
+  folder = export_folder(tmp_path, contract, weight, np.array([0.0, 1.0]))
+  assert yaml.safe_load((folder / "deploy.yaml").read_text())["action"]["raw_clip"] == 0.8
+  runtime = PolicyRuntime(folder)
+  state = _state(base_ang_vel=[2.0, 0.0, 0.0])
+  q1 = runtime.step(state)  # raw [2.0, 1.0] -> [0.8, 0.8]
+  np.testing.assert_allclose(runtime.last_action, [0.8, 0.8])
+  np.testing.assert_allclose(q1, [0.8 * 0.5 + 0.1, 0.8 * 0.25 - 0.2])
+  runtime.step(state)  # raw [2.0, 0.8 + 1.0] -> [0.8, 0.8]: the clamped action was fed back
+  np.testing.assert_allclose(runtime.last_action, [0.8, 0.8])
+  # Without the field the YAML has no raw_clip key (older readers load it) and nothing clamps.
+  plain = export_folder(tmp_path / "plain", small_contract(), weight, np.array([0.0, 1.0]))
+  assert "raw_clip" not in yaml.safe_load((plain / "deploy.yaml").read_text())["action"]
+  unclamped = PolicyRuntime(plain)
+  unclamped.step(state)
+  np.testing.assert_allclose(unclamped.last_action, [2.0, 1.0])
+  contract.action.raw_clip = -1.0
+  with pytest.raises(ContractError, match=r"action.raw_clip=-1.0 must be positive"):
+    contract.validate()
 
 
 SHIPPED = sorted(p for p in (REPO / "policies").iterdir() if (p / "deploy.yaml").is_file())

@@ -105,6 +105,34 @@ def test_correct_export_passes(setup):
   assert max(max(row.values()) for row in report.gains.values()) <= 1e-5
 
 
+def test_clip_actions_is_exported_and_checked(setup, tmp_path):
+  """agent.clip_actions: recorded as action.raw_clip, and parity holds the runtime to it."""
+  from mjlab.rl import RslRlVecEnvWrapper
+
+  from legged_robots.rl.runner import StRlOnPolicyRunner
+  from legged_robots.tasks import load_agent_cfg
+
+  env, actor, run_dir = setup
+  clip = 0.05  # below the random actor's outputs, so the clamp changes actions
+  runner = StRlOnPolicyRunner(
+    RslRlVecEnvWrapper(env, clip_actions=clip), asdict(load_agent_cfg(TASK)), TASK, None, "cpu"
+  )
+  runner.alg.get_policy().load_state_dict(actor.state_dict())
+  runner.export(tmp_path / "clipped", iteration=0)
+  assert yaml.safe_load((tmp_path / "clipped" / "deploy.yaml").read_text())["action"]["raw_clip"] == clip
+  assert "raw_clip" not in _contract(setup)["action"]
+  ok = check_parity(env, tmp_path / "clipped", TASK, num_states=STATES, actor=actor, clip_actions=clip)
+  assert ok.passed and ok.causes == [], ok.summary()
+  # A folder that does not clamp, for a training that did (and the reverse), fails on it.
+  for folder, training_clip in ((run_dir / "exported", clip), (tmp_path / "clipped", None)):
+    report = check_parity(env, folder, TASK, num_states=STATES, clip_actions=training_clip)
+    assert not report.passed
+    assert "action_clip" in {c.kind for c in report.causes}, report.summary()
+    assert report.timing["action.raw_clip"] == 1.0
+  unclamped = check_parity(env, run_dir / "exported", TASK, num_states=STATES, clip_actions=clip)
+  assert max(unclamped.actions.values()) > 0.01  # the clamp was active in the rollout
+
+
 @pytest.mark.parametrize(
   ("edit", "kind", "joints"),
   [

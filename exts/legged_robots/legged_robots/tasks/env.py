@@ -49,6 +49,8 @@ class FusedRewardManager(RewardManager):
 
   def compute(self, dt: float) -> torch.Tensor:
     scale = dt if self._scale_by_dt else 1.0
+    if not self._term_names:
+      return self._reward_buf.zero_()
     values: list[torch.Tensor] = []
     factors: list[float] = []
     for name, term_cfg in zip(self._term_names, self._term_cfgs, strict=True):

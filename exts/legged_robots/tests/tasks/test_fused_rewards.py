@@ -50,6 +50,13 @@ def test_curriculum_schedules_change_the_weights_the_fused_manager_uses(env):
     assert any(schedule._term_cfg is cfg for cfg in env.reward_manager._term_cfgs)
 
 
+def test_a_task_without_reward_terms_gets_zero_reward(env):
+  fused = FusedRewardManager.from_manager(RewardManager({}, env))
+  fused._reward_buf.fill_(3.0)
+  assert (fused.compute(env.step_dt) == 0).all()
+  assert fused.reset() == {}
+
+
 def test_compute_and_reset_match_mjlab_reward_manager(env):
   # Two managers over the same env, each with its own term instances, fed the same states.
   ref = RewardManager(env.cfg.rewards, env, scale_by_dt=env.cfg.scale_rewards_by_dt)

@@ -294,9 +294,7 @@ def _rollout(
       rows["prev2"].append(prev2[i])
     if actor is not None:
       with torch.inference_mode():
-        raw = _numpy(actor(TensorDict(dict(obs), batch_size=[n])))
-        c = interface.clip_actions
-        rows["actor"] += list(raw if c is None else np.clip(raw, -c, c))
+        rows["actor"] += list(interface.as_trained(_numpy(actor(TensorDict(dict(obs), batch_size=[n])))))
     obs, _, terminated, truncated, _ = env.step(torch.from_numpy(applied).float())
     done = _numpy(terminated | truncated).astype(bool)
     rows["target_env"] += list(_numpy(robot.data.joint_pos_target[:, order]))
@@ -336,9 +334,7 @@ def _record_state(
   for term in probe.contract.observations:
     rows[f"rt_block:{term.name}"].append(policy_input[start : start + term.size])
     start += term.size
-  action = probe.infer(policy_obs)
-  if interface.clip_actions is not None:  # what rsl_rl's wrapper hands the training env
-    action = np.clip(action, -interface.clip_actions, interface.clip_actions)
+  action = interface.as_trained(probe.infer(policy_obs))
   runner.step(state)
   rows["quat"].append(state.base_quat)
   rows["env_action"].append(action)

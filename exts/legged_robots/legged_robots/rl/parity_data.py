@@ -70,6 +70,11 @@ class EnvInterface:
   clip_actions: float | None = None
   """rsl_rl's agent.clip_actions: the training wrapper clamps raw actions to +-this."""
 
+  def as_trained(self, actions: np.ndarray) -> np.ndarray:
+    """Raw policy outputs as the training env received them (after rsl_rl's clamp)."""
+    c = self.clip_actions
+    return actions if c is None else np.clip(actions, -c, c)
+
 
 @dataclass
 class Samples:

@@ -76,12 +76,11 @@ def run_sim2sim(opts: Sim2SimOptions) -> ParityReport:
   from legged_robots.rl.runner import StRlOnPolicyRunner
   from legged_robots.tasks.registry import env_class
 
+  clip = cfgs.agent.clip_actions  # rsl_rl clamps raw actions before the env when set
   env = env_class(opts.task)(cfg=parity_env_cfg(cfgs.env, opts.num_envs, opts.seed), device="cpu")
   try:
     if folder is not None:
-      clip = cfgs.agent.clip_actions
-      n = opts.num_states
-      report = check_parity(env, folder, opts.task, n, opts.tol, seed=opts.seed, clip_actions=clip)
+      report = check_parity(env, folder, opts.task, opts.num_states, opts.tol, None, opts.seed, clip)
     else:
       assert path is not None and data is not None
       wrapped = RslRlVecEnvWrapper(env, clip_actions=cfgs.agent.clip_actions)
@@ -92,9 +91,7 @@ def run_sim2sim(opts: Sim2SimOptions) -> ParityReport:
       actor.eval()
       with tempfile.TemporaryDirectory(prefix="sim2sim_") as tmp:
         runner.export(Path(tmp), iteration=int(data["iter"]))
-        report = check_parity(
-          env, Path(tmp), opts.task, opts.num_states, opts.tol, actor, opts.seed, cfgs.agent.clip_actions
-        )
+        report = check_parity(env, Path(tmp), opts.task, opts.num_states, opts.tol, actor, opts.seed, clip)
       report.policy_dir = f"{path} (exported to a temporary folder)"
   finally:
     env.close()

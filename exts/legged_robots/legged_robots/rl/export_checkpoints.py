@@ -11,8 +11,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from legged_robots.rl import checkpoint as ckpt
-from legged_robots.rl.play import restore_training_interface
-from legged_robots.rl.task_cfg import load_task_cfgs, policy_io_sizes
+from legged_robots.rl.task_cfg import load_task_cfgs, policy_io_sizes, restore_training_interface
 
 
 def export_checkpoints(task: str, run_dir: Path, checkpoints: list[str], device: str = "cpu") -> list[Path]:

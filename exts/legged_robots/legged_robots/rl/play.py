@@ -18,16 +18,14 @@ import numpy as np
 import torch
 
 from legged_robots.rl import checkpoint as ckpt
-from legged_robots.rl.cfg_yaml import find_opaque, load_cfg
-from legged_robots.rl.errors import StRlError
 from legged_robots.rl.play_metrics import EpisodeMetrics
 from legged_robots.rl.task_cfg import (
-  TaskCfgs,
   apply_cfg_overrides,
   checked_overrides,
   load_task_cfgs,
   policy_io_sizes,
   resolve_device,
+  restore_training_interface,
 )
 
 VELOCITY_RANGES = ("lin_vel_x", "lin_vel_y", "ang_vel_z")
@@ -51,34 +49,6 @@ class PlayOptions:
   plot_steps: int = 500
   log_root: str = "logs/st_rl"
   overrides: list[str] = field(default_factory=list)
-
-
-def restore_training_interface(cfgs: TaskCfgs, run_dir: Path) -> None:
-  """Put the trained policy's interface and agent config from run_dir/params into cfgs."""
-  params = run_dir / "params"
-  if not params.is_dir():
-    print(f"[st_rl] {run_dir} has no params/: using the task's registered configs")
-    return
-  agent = load_cfg(params / "agent.yaml")
-  if type(agent) is not type(cfgs.agent):
-    raise StRlError(f"{params / 'agent.yaml'} holds a {type(agent).__name__}, not an agent cfg")
-  cfgs.agent = agent
-  env = load_cfg(params / "env.yaml")
-  actor_group = env.observations["actor"]
-  for name, part in (("observations.actor", actor_group), ("actions", env.actions)):
-    where = find_opaque(part)
-    if where is not None:
-      raise StRlError(
-        f"{params / 'env.yaml'}: {name}.{where} is a lambda that cannot be rebuilt; "
-        "define that function at module level in the task and retrain."
-      )
-  play_group = cfgs.env.observations["actor"]
-  # Terms and history come from training; corruption stays as the play cfg sets it.
-  actor_group.enable_corruption = play_group.enable_corruption
-  cfgs.env.observations["actor"] = actor_group
-  cfgs.env.actions = env.actions
-  cfgs.env.decimation = env.decimation
-  cfgs.env.sim.mujoco.timestep = env.sim.mujoco.timestep
 
 
 def velocity_command(env) -> tuple[str, str] | None:

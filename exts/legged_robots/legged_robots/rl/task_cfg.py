@@ -1,14 +1,16 @@
-"""Task lookup, device choice and config resolution shared by train and play."""
+"""Task lookup, device choice and config resolution shared by train, play and sim2sim."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
 from mjlab.envs import ManagerBasedRlEnvCfg
 from mjlab.rl import RslRlOnPolicyRunnerCfg, RslRlVecEnvWrapper
 
+from legged_robots.rl.cfg_yaml import find_opaque, load_cfg
 from legged_robots.rl.errors import StRlError
 from legged_robots.rl.overrides import Override, apply_overrides, parse_overrides
 
@@ -72,3 +74,31 @@ def policy_io_sizes(env: RslRlVecEnvWrapper, agent: RslRlOnPolicyRunnerCfg) -> t
   obs = env.get_observations()
   groups = agent.obs_groups["actor"]
   return sum(int(obs[g].shape[-1]) for g in groups), int(env.num_actions)
+
+
+def restore_training_interface(cfgs: TaskCfgs, run_dir: Path) -> None:
+  """Put the trained policy's interface and agent config from run_dir/params into cfgs."""
+  params = run_dir / "params"
+  if not params.is_dir():
+    print(f"[st_rl] {run_dir} has no params/: using the task's registered configs")
+    return
+  agent = load_cfg(params / "agent.yaml")
+  if type(agent) is not type(cfgs.agent):
+    raise StRlError(f"{params / 'agent.yaml'} holds a {type(agent).__name__}, not an agent cfg")
+  cfgs.agent = agent
+  env = load_cfg(params / "env.yaml")
+  actor_group = env.observations["actor"]
+  for name, part in (("observations.actor", actor_group), ("actions", env.actions)):
+    where = find_opaque(part)
+    if where is not None:
+      raise StRlError(
+        f"{params / 'env.yaml'}: {name}.{where} is a lambda that cannot be rebuilt; "
+        "define that function at module level in the task and retrain."
+      )
+  play_group = cfgs.env.observations["actor"]
+  # Terms and history come from training; corruption stays as the play cfg sets it.
+  actor_group.enable_corruption = play_group.enable_corruption
+  cfgs.env.observations["actor"] = actor_group
+  cfgs.env.actions = env.actions
+  cfgs.env.decimation = env.decimation
+  cfgs.env.sim.mujoco.timestep = env.sim.mujoco.timestep

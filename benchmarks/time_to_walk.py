@@ -27,8 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from legged_robots.rl.cli import configure_headless_gl, run_main
-from legged_robots.rl.time_to_walk import (
+from legged_robots.evaluation.time_to_walk import (
   Action,
   Limits,
   RunState,
@@ -37,6 +36,7 @@ from legged_robots.rl.time_to_walk import (
   new_or_resumed_state,
   next_action,
 )
+from legged_robots.rl.cli import configure_headless_gl, run_main
 
 # The session clock starts here: torch and mjlab are imported later (in main), and counted.
 _START = time.perf_counter()
@@ -73,7 +73,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def finish(run_dir: Path, state: RunState, limits: Limits, action: Action) -> int:
   """Write results, print the verdict, return the exit status."""
-  from legged_robots.rl.walk_session import write_results
+  from legged_robots.evaluation.walk_session import write_results
 
   walked = state.walked
   in_time = walked is not None and walked.train_wall_s <= limits.max_wall_s
@@ -128,7 +128,7 @@ def main() -> int:
   steps = (Action.EVALUATE, Action.TRAIN)
   action = next_action(state, limits, time.perf_counter() - _START, progressed=False)
   if action in steps:
-    from legged_robots.rl.walk_session import Session
+    from legged_robots.evaluation.walk_session import Session
 
     session = Session(args.run_dir, limits, state, args.print_every, _START)
     try:

@@ -42,7 +42,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main() -> None:
   args = parse_args()
   configure_headless_gl()  # before anything imports mjlab
-  from legged_robots.rl.play import PlayOptions, run_play
+  from legged_robots.evaluation.play import PlayOptions, run_play
 
   run_play(build_options(PlayOptions, load_defaults(CONF, PlayOptions), args))
 

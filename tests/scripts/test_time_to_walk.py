@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from legged_robots.rl.errors import StRlError
-from legged_robots.rl.play_metrics import EpisodeMetrics
-from legged_robots.rl.time_to_walk import (
+from legged_robots.evaluation.metrics import EpisodeMetrics
+from legged_robots.evaluation.time_to_walk import (
   ESTIMATE_MARGIN,
   EXIT_RESERVE_S,
   Action,
@@ -31,6 +30,7 @@ from legged_robots.rl.time_to_walk import (
   passes,
   save_state,
 )
+from legged_robots.rl.errors import StRlError
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {
@@ -164,8 +164,8 @@ def test_metrics_with_active_mask_count_only_first_episodes():
 
 
 def test_eval_env_uses_training_commands_without_noise_or_pushes():
+  from legged_robots.evaluation.walk_eval import eval_env_cfg
   from legged_robots.rl.task_cfg import load_task_cfgs
-  from legged_robots.rl.walk_eval import eval_env_cfg
 
   train = load_task_cfgs("Flat-G1", play=False).env
   play = load_task_cfgs("Flat-G1", play=True).env
@@ -199,8 +199,8 @@ def test_evaluation_counts_exactly_one_episode_per_env():
   from mjlab.envs import ManagerBasedRlEnv
   from mjlab.rl import RslRlVecEnvWrapper
 
+  from legged_robots.evaluation.walk_eval import eval_env_cfg, evaluate_first_episodes
   from legged_robots.rl.task_cfg import load_task_cfgs
-  from legged_robots.rl.walk_eval import eval_env_cfg, evaluate_first_episodes
 
   train = load_task_cfgs("Flat-G1", play=False).env
   play = load_task_cfgs("Flat-G1", play=True).env

@@ -21,12 +21,7 @@ from pathlib import Path
 import torch
 from mjlab.rl import RslRlVecEnvWrapper
 
-from legged_robots.rl import checkpoint as ckpt
-from legged_robots.rl.cfg_yaml import dump_cfg
-from legged_robots.rl.progress import IterationStats
-from legged_robots.rl.runner import StRlOnPolicyRunner
-from legged_robots.rl.task_cfg import apply_cfg_overrides, checked_overrides, load_task_cfgs, policy_io_sizes
-from legged_robots.rl.time_to_walk import (
+from legged_robots.evaluation.time_to_walk import (
   CheckpointRecord,
   Evaluation,
   Limits,
@@ -37,7 +32,12 @@ from legged_robots.rl.time_to_walk import (
   plot_run,
   save_state,
 )
-from legged_robots.rl.walk_eval import eval_env_cfg, evaluate_first_episodes
+from legged_robots.evaluation.walk_eval import eval_env_cfg, evaluate_first_episodes
+from legged_robots.rl import checkpoint as ckpt
+from legged_robots.rl.cfg_yaml import dump_cfg
+from legged_robots.rl.progress import IterationStats
+from legged_robots.rl.runner import StRlOnPolicyRunner
+from legged_robots.rl.task_cfg import apply_cfg_overrides, checked_overrides, load_task_cfgs, policy_io_sizes
 from legged_robots.tasks.registry import env_class
 
 NEVER = 10**9  # save_interval: checkpoints are written only where a chunk ends (eval points)

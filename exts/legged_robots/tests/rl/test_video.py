@@ -1,4 +1,4 @@
-"""MP4 writing through imageio-ffmpeg and the velocity plot."""
+"""MP4 writing through imageio-ffmpeg."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import imageio_ffmpeg
 import numpy as np
 import pytest
 
-from legged_robots.rl.plot import plot_velocity_tracking
 from legged_robots.rl.video import to_uint8, write_video
 
 
@@ -27,12 +26,3 @@ def test_video_has_all_frames_and_even_size(tmp_path):
 
 def test_float_frames_are_scaled():
   assert to_uint8(np.array([[[0.0, 0.5, 1.0]]])).tolist() == [[[0, 128, 255]]]
-
-
-def test_plot_writes_png_and_checks_shapes(tmp_path):
-  t = np.arange(50) * 0.02
-  cmd = np.tile([0.5, 0.0, 0.2], (50, 1))
-  plot_velocity_tracking(t, cmd, cmd * 0.9, tmp_path / "v.png", "test")
-  assert (tmp_path / "v.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-  with pytest.raises(ValueError, match="expected"):
-    plot_velocity_tracking(t, cmd[:, :2], cmd[:, :2], tmp_path / "bad.png", "x")

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from legged_robots.rl.play_metrics import EpisodeMetrics
+from legged_robots.evaluation.metrics import EpisodeMetrics
 
 
 def test_metrics_match_hand_computed_values():

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from legged_robots.evaluation.metrics import EpisodeMetrics
 from legged_robots.rl import checkpoint as ckpt
-from legged_robots.rl.play_metrics import EpisodeMetrics
 from legged_robots.rl.task_cfg import (
   apply_cfg_overrides,
   checked_overrides,
@@ -100,7 +100,7 @@ def _rollout(wrapped, policy, opts: PlayOptions, out_dir: Path) -> dict:
 
     write_video(out_dir / "video.mp4", frames, fps=1.0 / env.step_dt)
   if cmd_trace:
-    from legged_robots.rl.plot import plot_velocity_tracking
+    from legged_robots.evaluation.plot import plot_velocity_tracking
 
     times = np.arange(len(cmd_trace)) * env.step_dt
     plot_velocity_tracking(

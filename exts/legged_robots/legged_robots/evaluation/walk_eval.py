@@ -18,9 +18,9 @@ from mjlab.envs import ManagerBasedRlEnvCfg
 from mjlab.managers.command_manager import CommandManager
 from mjlab.rl import RslRlVecEnvWrapper
 
+from legged_robots.evaluation.metrics import EpisodeMetrics
+from legged_robots.evaluation.play import velocity_command
 from legged_robots.rl.errors import StRlError
-from legged_robots.rl.play import velocity_command
-from legged_robots.rl.play_metrics import EpisodeMetrics
 
 
 def eval_env_cfg(

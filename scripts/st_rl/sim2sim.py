@@ -41,7 +41,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main() -> None:
   args = parse_args()
   configure_headless_gl()  # before anything imports mjlab
-  from legged_robots.rl.sim2sim import Sim2SimOptions, run_sim2sim
+  from legged_robots.sim2sim.check import Sim2SimOptions, run_sim2sim
 
   report = run_sim2sim(Sim2SimOptions(**vars(args)))
   print(report.summary(), flush=True)

@@ -95,7 +95,7 @@ def policy_folders(args: argparse.Namespace) -> list[Path]:
   from legged_robots.rl.cli import configure_headless_gl
 
   configure_headless_gl()
-  from legged_robots.rl.export_checkpoints import export_checkpoints
+  from legged_robots.sim2sim.export_checkpoints import export_checkpoints
 
   return export_checkpoints(args.task, Path(args.run), [str(c) for c in args.checkpoints])
 

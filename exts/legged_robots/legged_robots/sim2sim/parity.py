@@ -14,7 +14,7 @@ exported folder the same robot state, command and previous action, and compares:
 - each joint's PD gains, by name: deploy.yaml kp, kd, effort limit vs what the env's
   actuators use (relative difference, since the simulator stores them in float32).
 
-Mismatches go to ``parity_causes.diagnose``, which tests the usual deployment mistakes.
+Mismatches go to ``causes.diagnose``, which tests the usual deployment mistakes.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ from tensordict import TensorDict
 from legged_robots.deploy import ContractError, DeployContract, DeployError, PolicyRuntime, RobotState
 from legged_robots.rl.contract_builder import POLICY_GROUP, plain
 from legged_robots.rl.errors import StRlError
-from legged_robots.rl.parity_causes import diagnose, relative_gain_diffs
-from legged_robots.rl.parity_data import EnvInterface, ParityReport, Samples, TermInfo
+from legged_robots.sim2sim.causes import diagnose, relative_gain_diffs
+from legged_robots.sim2sim.data import EnvInterface, ParityReport, Samples, TermInfo
 from legged_robots.tasks.mdp import DelayedJointPositionActionCfg
 
 DEFAULT_TOL = 1e-5

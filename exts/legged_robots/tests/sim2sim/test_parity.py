@@ -23,7 +23,7 @@ import yaml
 
 from legged_robots.deploy import PolicyRuntime
 from legged_robots.deploy import observations as deploy_obs
-from legged_robots.rl.parity import check_parity, parity_env_cfg
+from legged_robots.sim2sim.parity import check_parity, parity_env_cfg
 
 ROOT = Path(__file__).resolve().parents[4]
 SCRIPT = ROOT / "scripts" / "st_rl" / "sim2sim.py"

@@ -1,7 +1,7 @@
 """Plain data of the sim2sim parity check: both sides' interface, the samples, the report.
 
 ``parity.py`` fills ``EnvInterface`` and ``Samples`` from the training env and the deploy
-runtime; ``parity_causes.py`` turns them into ``Cause``s; ``ParityReport`` is what the
+runtime; ``causes.py`` turns them into ``Cause``s; ``ParityReport`` is what the
 check returns, prints and writes as JSON.
 """
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from legged_robots.rl import checkpoint as ckpt
 from legged_robots.rl.errors import StRlError
-from legged_robots.rl.parity import DEFAULT_TOL, ParityReport, check_parity, parity_env_cfg
 from legged_robots.rl.task_cfg import load_task_cfgs, policy_io_sizes, restore_training_interface
+from legged_robots.sim2sim.parity import DEFAULT_TOL, ParityReport, check_parity, parity_env_cfg
 
 
 @dataclass

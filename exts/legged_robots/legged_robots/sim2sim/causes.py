@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from legged_robots.deploy import DeployContract
-from legged_robots.rl.parity_data import Cause, EnvInterface, Samples, TermInfo
+from legged_robots.sim2sim.data import Cause, EnvInterface, Samples, TermInfo
 
 NOISE_FRACTION = 1e-3
 """A residual this small relative to the difference it explains is float noise."""

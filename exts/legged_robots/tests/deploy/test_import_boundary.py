@@ -13,7 +13,17 @@ import legged_robots
 import legged_robots.deploy as deploy
 
 ALLOWED_TOP = {"numpy", "mujoco", "onnxruntime", "yaml", "__future__"}
-FORBIDDEN = ("torch", "warp", "mujoco_warp", "mjlab", "matplotlib", "legged_robots.rl", "legged_robots.tasks")
+FORBIDDEN = (
+  "torch",
+  "warp",
+  "mujoco_warp",
+  "mjlab",
+  "matplotlib",
+  "legged_robots.rl",
+  "legged_robots.tasks",
+  "legged_robots.evaluation",
+  "legged_robots.sim2sim",
+)
 DEPLOY_DIR = Path(deploy.__file__).parent
 
 

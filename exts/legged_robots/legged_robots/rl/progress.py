@@ -103,7 +103,8 @@ class ProgressLogger(Logger):
       self.writer.add_scalar(key if "/" in key else f"Episode/{key}", value, it)
     self.ep_extras.clear()
     for key, value in loss_dict.items():
-      self.writer.add_scalar(f"Loss/{key}", value, it)
+      # Keys with a section (AMP-PPO's "AMP/expert_score", ...) keep it.
+      self.writer.add_scalar(key if "/" in key else f"Loss/{key}", value, it)
     self.writer.add_scalar("Loss/learning_rate", learning_rate, it)
     self.writer.add_scalar("Policy/mean_std", action_std.mean().item(), it)
     self.writer.add_scalar("Perf/total_fps", steps_per_s, it)

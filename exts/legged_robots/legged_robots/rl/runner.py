@@ -84,3 +84,14 @@ class StRlOnPolicyRunner(MjlabOnPolicyRunner):
     if load_cfg is None and "env_state" in infos:
       self.env.unwrapped.common_step_counter = infos["env_state"]["common_step_counter"]
     return infos
+
+
+def runner_class(agent_cfg: object) -> type[StRlOnPolicyRunner]:
+  """The st_rl runner for an agent cfg: AMP-PPO for ``StRlAmpRunnerCfg``, else PPO."""
+  from legged_robots.tasks.agents_common import StRlAmpRunnerCfg
+
+  if isinstance(agent_cfg, StRlAmpRunnerCfg):
+    from legged_robots.rl.amp.runner import AmpPolicyRunner
+
+    return AmpPolicyRunner
+  return StRlOnPolicyRunner

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Literal
+
 from mjlab.rl import RslRlModelCfg, RslRlOnPolicyRunnerCfg, RslRlPpoAlgorithmCfg
+
+AMP_ALGORITHM = "legged_robots.rl.amp.algorithm:AmpPPO"
 
 
 def _model(recurrent: bool, init_std: float | None) -> RslRlModelCfg:
@@ -55,3 +60,46 @@ def st_rl_ppo_runner_cfg(
     num_steps_per_env=24,
     max_iterations=max_iterations,
   )
+
+
+@dataclass(kw_only=True)
+class AmpCfg:
+  """The AMP part of an AMP-PPO runner cfg (docs/amp.md explains every setting)."""
+
+  obs_group: str = "amp"
+  """Observation group holding the AMP windows (env cfg: ``observations["amp"]``)."""
+  discriminator_hidden_dims: tuple[int, ...] = (1024, 512)
+  discriminator_activation: Literal["relu", "elu", "tanh"] = "relu"
+  loss_type: Literal["lsgan", "bce"] = "lsgan"
+  """Least-squares (targets +1 expert, -1 policy) or binary cross-entropy."""
+  gradient_penalty_coef: float = 10.0
+  """Weight of mean ||dD/dx||^2 on expert windows."""
+  learning_rate: float = 1e-4
+  """Adam step size of the discriminator."""
+  trunk_weight_decay: float = 1e-4
+  head_weight_decay: float = 1e-2
+  replay_buffer_size: int = 1_000_000
+  """Policy AMP windows kept for the discriminator's policy mini-batches."""
+  style_reward_coef: float = 2.0
+  """Weight of the style reward, like a task term's weight (it is scaled by dt too)."""
+  task_reward_lerp: float = 0.5
+  """r = lerp * r_task + (1 - lerp) * r_style (st_gym's ``task_reward_lerp``)."""
+
+
+@dataclass(kw_only=True)
+class StRlAmpRunnerCfg(RslRlOnPolicyRunnerCfg):
+  """st_rl AMP-PPO: the PPO runner cfg plus its ``amp`` section."""
+
+  amp: AmpCfg = field(default_factory=AmpCfg)
+
+
+def st_rl_amp_runner_cfg(
+  experiment_name: str, *, max_iterations: int, recurrent: bool = False, save_interval: int = 50
+) -> StRlAmpRunnerCfg:
+  """The spec's PPO settings with the algorithm swapped for AMP-PPO."""
+  ppo = st_rl_ppo_runner_cfg(
+    experiment_name, max_iterations=max_iterations, recurrent=recurrent, save_interval=save_interval
+  )
+  ppo.algorithm.class_name = AMP_ALGORITHM
+  fields = {name: getattr(ppo, name) for name in ppo.__dataclass_fields__ if name != "class_name"}
+  return StRlAmpRunnerCfg(**fields, amp=AmpCfg())

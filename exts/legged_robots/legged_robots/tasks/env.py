@@ -8,14 +8,21 @@ terms on an ``(envs, terms)`` matrix, so a 21-term task issues 6 launches instea
 may change them every step without a host-to-device copy).
 
 st_gym tasks run in ``StGymRlEnv``; mjlab's own tasks keep mjlab's class
-(``registry.env_class``), so benchmarks compare mjlab as it ships.
+(``registry.env_class``), so benchmarks compare mjlab as it ships. A task whose cfg is a
+``MotionEnvCfg`` with ``motion`` set gets its reference clips loaded once, before the
+managers are built, as ``env.motion_library`` (AMP, mimic and reference-state terms).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
-from mjlab.envs import ManagerBasedRlEnv
+from mjlab.envs import ManagerBasedRlEnv, ManagerBasedRlEnvCfg
 from mjlab.managers.reward_manager import RewardManager
+
+from legged_robots.tasks.motion import MotionDataCfg, load_motion_library, robot_model
+from refmotion_manager import MotionLibrary
 
 
 class FusedRewardManager(RewardManager):
@@ -79,9 +86,27 @@ class FusedRewardManager(RewardManager):
     return {f"Episode_Reward/{name}": average[i] for i, name in enumerate(self._term_names)}
 
 
+@dataclass(kw_only=True)
+class MotionEnvCfg(ManagerBasedRlEnvCfg):
+  """An env cfg with reference motions (AMP style data, mimic targets)."""
+
+  motion: MotionDataCfg | None = None
+  """Clips loaded into ``env.motion_library``; None: the task uses no motion data."""
+  motion_entity: str = "robot"
+  """Entity the clips are mapped to (by joint name) and validated against."""
+
+
 class StGymRlEnv(ManagerBasedRlEnv):
   """The env of every st_gym task: mjlab's, with ``FusedRewardManager``."""
 
+  motion_library: MotionLibrary | None = None
+
   def load_managers(self) -> None:
+    motion = getattr(self.cfg, "motion", None)
+    if motion is not None:
+      assert isinstance(self.cfg, MotionEnvCfg)
+      entity = self.scene[self.cfg.motion_entity]
+      model = robot_model(self.cfg.scene.entities[self.cfg.motion_entity].spec_fn())
+      self.motion_library = load_motion_library(motion, model, tuple(entity.joint_names), self.device)
     super().load_managers()
     self.reward_manager = FusedRewardManager.from_manager(self.reward_manager)

@@ -27,7 +27,9 @@ class TaskInfo:
   robot: str
   terrain: str
   agents: dict[str, Callable[[], RslRlOnPolicyRunnerCfg]]
-  """Agent config factories by name; ``st_rl_ppo`` is the default."""
+  """Agent config factories by name."""
+  default_agent: str = "st_rl_ppo"
+  """The agent ``train.py`` uses: ``st_rl_ppo``, or ``st_rl_amp`` for AMP tasks."""
 
 
 DEFAULT_AGENT = "st_rl_ppo"
@@ -43,13 +45,15 @@ class UnknownTaskError(KeyError):
 
 def register_task(task_id: str, env_cfg: Callable[..., ManagerBasedRlEnvCfg], info: TaskInfo) -> None:
   """Register ``task_id`` and ``task_id-Play``; ``env_cfg(play=...)`` builds the cfgs."""
-  if DEFAULT_AGENT not in info.agents:
-    raise ValueError(f"Task '{task_id}' needs a '{DEFAULT_AGENT}' agent; got {sorted(info.agents)}.")
+  if info.default_agent not in info.agents:
+    raise ValueError(
+      f"Task '{task_id}': default agent '{info.default_agent}' is not in {sorted(info.agents)}."
+    )
   for tid, train in ((task_id, env_cfg(play=False)), (f"{task_id}-Play", env_cfg(play=True))):
     if tid in mjlab_registry.list_tasks():
       raise ValueError(f"Task '{tid}' is already registered.")
     mjlab_registry.register_mjlab_task(
-      task_id=tid, env_cfg=train, play_env_cfg=env_cfg(play=True), rl_cfg=info.agents[DEFAULT_AGENT]()
+      task_id=tid, env_cfg=train, play_env_cfg=env_cfg(play=True), rl_cfg=info.agents[info.default_agent]()
     )
     gym.register(
       id=tid,
@@ -102,16 +106,17 @@ def load_env_cfg(task_id: str, play: bool = False) -> ManagerBasedRlEnvCfg:
   return mjlab_registry.load_env_cfg(task_id, play=play)
 
 
-def load_agent_cfg(task_id: str, agent: str = DEFAULT_AGENT) -> RslRlOnPolicyRunnerCfg:
-  """A fresh runner cfg of the task's agent ``agent`` (e.g. ``st_rl_ppo_lstm``)."""
+def load_agent_cfg(task_id: str, agent: str | None = None) -> RslRlOnPolicyRunnerCfg:
+  """A fresh runner cfg of the task's agent ``agent`` (e.g. ``st_rl_ppo_lstm``; None: default)."""
   check_task_id(task_id)
   if task_id not in _INFO:  # A task of mjlab's own: only its registered rl cfg exists.
-    if agent != DEFAULT_AGENT:
+    if agent not in (None, DEFAULT_AGENT):
       raise ValueError(f"Task '{task_id}' is not an st_gym task; it has no agent '{agent}'.")
     cfg = mjlab_registry.load_rl_cfg(task_id)
     assert isinstance(cfg, RslRlOnPolicyRunnerCfg)
     return cfg
   agents = _INFO[task_id].agents
+  agent = agent or _INFO[task_id].default_agent
   if agent not in agents:
     raise ValueError(f"Task '{task_id}' has no agent '{agent}'. Available: {', '.join(sorted(agents))}.")
   return agents[agent]()

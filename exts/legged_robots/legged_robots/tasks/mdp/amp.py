@@ -1,0 +1,232 @@
+"""AMP terms: style features of the robot and of the reference clips, and reference-state init.
+
+Both sides go through one formula: ``style_features(state, fields)`` maps a dict of
+robot-state tensors to the per-frame feature vector. ``robot_style_state`` fills the
+dict from the simulator, ``clip_style_state`` from a ``MotionLibrary`` sample, so the
+discriminator compares like with like (tested: a clip frame written into the sim gives
+the library's features to 1e-5).
+
+Features (st_gym's ``style_fields``), in this order when selected:
+- ``base_height`` (1): root height above the ground (env origin z; clips: z = 0 ground);
+- ``projected_gravity`` (3): gravity in the root frame, a heading-free orientation;
+- ``base_lin_vel`` / ``base_ang_vel`` (3 + 3): root velocities in the root frame;
+- ``joint_pos`` / ``joint_vel`` (J + J): absolute joint positions and velocities;
+- ``key_body_pos`` (3 B): key-body positions relative to the root, in the root frame.
+
+The ``amp`` observation group holds ``amp_obs_frame_num`` consecutive frames of these
+(mjlab's term history, oldest first); ``expert_amp_observation`` returns the same
+window from random clip times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal, get_args
+
+import torch
+from mjlab.managers.scene_entity_config import SceneEntityCfg
+
+from refmotion_manager import MotionLibrary
+from refmotion_manager.torch_quat import rotate_inverse
+
+if TYPE_CHECKING:
+  from mjlab.entity import Entity
+  from mjlab.envs import ManagerBasedRlEnv
+  from mjlab.managers.event_manager import EventTermCfg
+  from mjlab.managers.observation_manager import ObservationTermCfg
+
+StyleField = Literal[
+  "base_height", "projected_gravity", "base_lin_vel", "base_ang_vel", "joint_pos", "joint_vel", "key_body_pos"
+]
+STYLE_FIELDS: tuple[StyleField, ...] = get_args(StyleField)
+DEFAULT_STYLE_FIELDS: tuple[StyleField, ...] = STYLE_FIELDS[:6]
+AMP_GROUP = "amp"
+AMP_TERM = "style"
+_ROBOT = SceneEntityCfg("robot")
+
+
+def check_style_fields(fields: Sequence[str], key_body_names: Sequence[str]) -> None:
+  """Raise ValueError naming the valid fields for an unknown one, or key bodies missing."""
+  unknown = [f for f in fields if f not in STYLE_FIELDS]
+  if unknown:
+    raise ValueError(f"unknown AMP style field(s) {unknown}; valid fields: {list(STYLE_FIELDS)}")
+  if not fields:
+    raise ValueError(f"no AMP style fields selected; choose from {list(STYLE_FIELDS)}")
+  if "key_body_pos" in fields and not key_body_names:
+    raise ValueError("style field 'key_body_pos' needs key_body_names (e.g. the feet and hands)")
+
+
+def style_features(state: dict[str, torch.Tensor], fields: Sequence[str]) -> torch.Tensor:
+  """Per-frame style features (..., D) from a style state (see the module docstring)."""
+  quat = state["root_quat"]
+  gravity = torch.tensor([0.0, 0.0, -1.0], device=quat.device).expand(*quat.shape[:-1], 3)
+  parts = {
+    "base_height": lambda: state["base_height"],
+    "projected_gravity": lambda: rotate_inverse(quat, gravity),
+    "base_lin_vel": lambda: state["base_lin_vel"],
+    "base_ang_vel": lambda: state["base_ang_vel"],
+    "joint_pos": lambda: state["joint_pos"],
+    "joint_vel": lambda: state["joint_vel"],
+    "key_body_pos": lambda: state["key_body_pos"].flatten(-2),
+  }
+  return torch.cat([parts[f]() for f in fields], dim=-1)
+
+
+def robot_style_state(
+  env: ManagerBasedRlEnv, asset: Entity, key_body_ids: Sequence[int] | None
+) -> dict[str, torch.Tensor]:
+  """The style state of every env, read from the simulator."""
+  data = asset.data
+  quat = data.root_link_quat_w
+  state = {
+    "base_height": (data.root_link_pos_w[:, 2] - env.scene.env_origins[:, 2]).unsqueeze(-1),
+    "root_quat": quat,
+    "base_lin_vel": rotate_inverse(quat, data.root_link_lin_vel_w),
+    "base_ang_vel": rotate_inverse(quat, data.root_link_ang_vel_w),
+    "joint_pos": data.joint_pos,
+    "joint_vel": data.joint_vel,
+  }
+  if key_body_ids:
+    rel = data.body_link_pos_w[:, key_body_ids] - data.root_link_pos_w.unsqueeze(1)
+    state["key_body_pos"] = rotate_inverse(quat.unsqueeze(1).expand(-1, len(key_body_ids), -1), rel)
+  return state
+
+
+def clip_style_state(sample: dict[str, torch.Tensor], with_bodies: bool) -> dict[str, torch.Tensor]:
+  """The style state of a ``MotionLibrary.sample``/``sample_amp_window`` result."""
+  state = {
+    "base_height": sample["root_pos"][..., 2:3],
+    "root_quat": sample["root_quat"],
+    "base_lin_vel": sample["root_lin_vel_b"],
+    "base_ang_vel": sample["root_ang_vel_b"],
+    "joint_pos": sample["joint_pos"],
+    "joint_vel": sample["joint_vel"],
+  }
+  if with_bodies:
+    state["key_body_pos"] = sample["body_pos_b"]
+  return state
+
+
+def motion_library(env: ManagerBasedRlEnv) -> MotionLibrary:
+  """The env's reference clips (``StGymRlEnv`` loads them from ``cfg.motion``)."""
+  library = getattr(env, "motion_library", None)
+  if library is None:
+    raise ValueError("this term needs reference motions: give the env cfg a `motion` (MotionDataCfg)")
+  return library
+
+
+class amp_style_features:
+  """Observation term: the current frame's style features, (num_envs, D).
+
+  Put it alone in the ``amp`` group with ``history_length = amp_obs_frame_num``.
+  """
+
+  def __init__(self, cfg: ObservationTermCfg, env: ManagerBasedRlEnv):
+    fields = tuple(cfg.params.get("fields", DEFAULT_STYLE_FIELDS))
+    key_bodies = tuple(cfg.params.get("key_body_names", ()))
+    check_style_fields(fields, key_bodies)
+    asset_cfg: SceneEntityCfg = cfg.params.get("asset_cfg", _ROBOT)
+    self._asset: Entity = env.scene[asset_cfg.name]
+    self._key_body_ids = self._asset.find_bodies(key_bodies, preserve_order=True)[0] if key_bodies else None
+
+  def __call__(
+    self,
+    env: ManagerBasedRlEnv,
+    fields: Sequence[str] = DEFAULT_STYLE_FIELDS,
+    key_body_names: Sequence[str] = (),
+    asset_cfg: SceneEntityCfg = _ROBOT,
+  ) -> torch.Tensor:
+    del key_body_names, asset_cfg  # Resolved at init.
+    return style_features(robot_style_state(env, self._asset, self._key_body_ids), fields)
+
+  def reset(self, env_ids: torch.Tensor | slice | None = None) -> None:
+    del env_ids
+
+
+def expert_amp_observation(env: ManagerBasedRlEnv, num_samples: int) -> torch.Tensor:
+  """(num_samples, K * D) windows of reference style features at random clip times.
+
+  K, the fields and the key bodies are read from the env's ``amp`` group, and frames are
+  one control step apart, so expert windows and policy windows are built alike.
+  """
+  group = env.cfg.observations[AMP_GROUP]
+  term = group.terms[AMP_TERM]
+  num_frames = max(int(group.history_length or term.history_length), 1)
+  fields = tuple(term.params.get("fields", DEFAULT_STYLE_FIELDS))
+  library = motion_library(env)
+  clip_ids = library.sample_clip_ids(num_samples)
+  span = (num_frames - 1) * env.step_dt
+  times = library.sample_times(clip_ids, truncate_s=span) + span
+  window = library.sample_amp_window(clip_ids, times, num_frames, env.step_dt)
+  features = style_features(clip_style_state(window, "key_body_pos" in fields), fields)
+  return features.flatten(1)
+
+
+class reset_from_motion:
+  """Reference state init: put ``fraction`` of the reset envs into random clip frames.
+
+  Root pose (x, y at the env origin; z from the clip + ``height_offset``), root velocity
+  and joint state come from the clip frame; the heading is turned by a random yaw in
+  ``yaw_range`` (velocities turned with it). Use as the last reset event, after the
+  default-pose resets that the other envs keep.
+  """
+
+  def __init__(self, cfg: EventTermCfg, env: ManagerBasedRlEnv):
+    fraction = cfg.params.get("fraction", 0.5)
+    if not 0.0 <= fraction <= 1.0:
+      raise ValueError(f"reset_from_motion: fraction {fraction} is outside [0, 1]")
+    self._library = motion_library(env)
+    self._asset: Entity = env.scene[cfg.params.get("asset_cfg", _ROBOT).name]
+
+  def __call__(
+    self,
+    env: ManagerBasedRlEnv,
+    env_ids: torch.Tensor | None,
+    fraction: float = 0.5,
+    yaw_range: tuple[float, float] = (-torch.pi, torch.pi),
+    height_offset: float = 0.0,
+    asset_cfg: SceneEntityCfg = _ROBOT,
+  ) -> None:
+    del asset_cfg  # Resolved at init.
+    if env_ids is None:
+      env_ids = torch.arange(env.num_envs, device=env.device)
+    chosen = env_ids[torch.rand(len(env_ids), device=env.device) < fraction]
+    if len(chosen) == 0:
+      return
+    library = self._library
+    clip_ids = library.sample_clip_ids(len(chosen))
+    state = library.sample(clip_ids, library.sample_times(clip_ids))
+    yaw = torch.rand(len(chosen), device=env.device) * (yaw_range[1] - yaw_range[0]) + yaw_range[0]
+    turn = torch.zeros(len(chosen), 4, device=env.device)
+    turn[:, 0], turn[:, 3] = torch.cos(0.5 * yaw), torch.sin(0.5 * yaw)
+    pos = env.scene.env_origins[chosen].clone()
+    pos[:, 2] += state["root_pos"][:, 2] + height_offset
+    quat = _quat_mul(turn, state["root_quat"])
+    lin_vel = _rotate(turn, state["root_lin_vel_w"])
+    ang_vel = _rotate(turn, state["root_ang_vel_w"])
+    self._asset.write_root_link_pose_to_sim(torch.cat([pos, quat], dim=1), env_ids=chosen)
+    self._asset.write_root_link_velocity_to_sim(torch.cat([lin_vel, ang_vel], dim=1), env_ids=chosen)
+    self._asset.write_joint_state_to_sim(state["joint_pos"], state["joint_vel"], env_ids=chosen)
+
+  def reset(self, env_ids: torch.Tensor | slice | None = None) -> None:
+    del env_ids
+
+
+def _quat_mul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+  """Hamilton product a * b of (w, x, y, z) quaternions."""
+  aw, ax, ay, az = a.unbind(-1)
+  bw, bx, by, bz = b.unbind(-1)
+  return torch.stack(
+    [
+      aw * bw - ax * bx - ay * by - az * bz,
+      aw * bx + ax * bw + ay * bz - az * by,
+      aw * by - ax * bz + ay * bw + az * bx,
+      aw * bz + ax * by - ay * bx + az * bw,
+    ],
+    dim=-1,
+  )
+
+
+def _rotate(q: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+  """v rotated by q: rotate_inverse by the conjugate."""
+  return rotate_inverse(q * torch.tensor([1.0, -1.0, -1.0, -1.0], device=q.device), v)

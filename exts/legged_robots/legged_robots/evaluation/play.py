@@ -131,7 +131,7 @@ def run_play(opts: PlayOptions) -> Path:
 
   from mjlab.rl import RslRlVecEnvWrapper
 
-  from legged_robots.rl.runner import StRlOnPolicyRunner
+  from legged_robots.rl.runner import runner_class
   from legged_robots.tasks.registry import env_class
 
   render_mode = "rgb_array" if opts.video else None
@@ -139,7 +139,7 @@ def run_play(opts: PlayOptions) -> Path:
   try:
     wrapped = RslRlVecEnvWrapper(env, clip_actions=cfgs.agent.clip_actions)
     ckpt.check_fits(path, data, *policy_io_sizes(wrapped, cfgs.agent))
-    runner = StRlOnPolicyRunner(wrapped, asdict(cfgs.agent), opts.task, None, device)
+    runner = runner_class(cfgs.agent)(wrapped, asdict(cfgs.agent), opts.task, None, device)
     runner.load(str(path), load_cfg={"actor": True}, map_location=device)
     policy = runner.get_inference_policy(device=device)
     runner.export(run_dir / "exported", iteration=int(data["iter"]))

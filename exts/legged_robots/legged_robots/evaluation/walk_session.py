@@ -36,7 +36,7 @@ from legged_robots.evaluation.walk_eval import eval_env_cfg, evaluate_first_epis
 from legged_robots.rl import checkpoint as ckpt
 from legged_robots.rl.cfg_yaml import dump_cfg
 from legged_robots.rl.progress import IterationStats
-from legged_robots.rl.runner import StRlOnPolicyRunner
+from legged_robots.rl.runner import runner_class
 from legged_robots.rl.task_cfg import apply_cfg_overrides, checked_overrides, load_task_cfgs, policy_io_sizes
 from legged_robots.tasks.registry import env_class
 
@@ -78,7 +78,7 @@ class Session:
     self.envs.append(env)
     wrapped = RslRlVecEnvWrapper(env, clip_actions=cfgs.agent.clip_actions)
     train_dir = self.run_dir / "train"
-    self.runner = StRlOnPolicyRunner(wrapped, asdict(cfgs.agent), s.task, str(train_dir), s.device)
+    self.runner = runner_class(cfgs.agent)(wrapped, asdict(cfgs.agent), s.task, str(train_dir), s.device)
     self.runner.logger.print_progress = False
     self.runner.logger.on_iteration = self._on_iteration
     if not self.state.checkpoints:

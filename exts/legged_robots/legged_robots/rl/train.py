@@ -102,7 +102,7 @@ def run_train(opts: TrainOptions) -> Path:
   # Heavy imports only after the cheap checks passed.
   from mjlab.rl import RslRlVecEnvWrapper
 
-  from legged_robots.rl.runner import StRlOnPolicyRunner
+  from legged_robots.rl.runner import runner_class
   from legged_robots.tasks.registry import env_class
 
   run_dir = _new_run_dir(experiment_dir, agent.run_name)
@@ -122,7 +122,7 @@ def run_train(opts: TrainOptions) -> Path:
     dump_cfg(cfgs.env, run_dir / "params" / "env.yaml")
     dump_cfg(agent, run_dir / "params" / "agent.yaml")
     print(f"[st_rl] logging to {run_dir}", flush=True)
-    runner = StRlOnPolicyRunner(wrapped, asdict(agent), opts.task, str(run_dir), device)
+    runner = runner_class(agent)(wrapped, asdict(agent), opts.task, str(run_dir), device)
     runner.add_git_repo_to_log(__file__)
     if resume_path is not None:
       print(f"[st_rl] resuming from {resume_path}", flush=True)

@@ -72,7 +72,7 @@ def run_sim2sim(opts: Sim2SimOptions) -> ParityReport:
 
   from mjlab.rl import RslRlVecEnvWrapper
 
-  from legged_robots.rl.runner import StRlOnPolicyRunner
+  from legged_robots.rl.runner import runner_class
   from legged_robots.tasks.registry import env_class
 
   clip = cfgs.agent.clip_actions  # rsl_rl clamps raw actions before the env when set
@@ -84,7 +84,7 @@ def run_sim2sim(opts: Sim2SimOptions) -> ParityReport:
       assert path is not None and data is not None
       wrapped = RslRlVecEnvWrapper(env, clip_actions=cfgs.agent.clip_actions)
       ckpt.check_fits(path, data, *policy_io_sizes(wrapped, cfgs.agent))
-      runner = StRlOnPolicyRunner(wrapped, asdict(cfgs.agent), opts.task, None, "cpu")
+      runner = runner_class(cfgs.agent)(wrapped, asdict(cfgs.agent), opts.task, None, "cpu")
       runner.load(str(path), load_cfg={"actor": True}, map_location="cpu")
       actor = runner.alg.get_policy()
       actor.eval()

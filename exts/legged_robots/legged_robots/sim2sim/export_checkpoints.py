@@ -25,7 +25,7 @@ def export_checkpoints(task: str, run_dir: Path, checkpoints: list[str], device:
 
   from mjlab.rl import RslRlVecEnvWrapper
 
-  from legged_robots.rl.runner import StRlOnPolicyRunner
+  from legged_robots.rl.runner import runner_class
   from legged_robots.tasks.registry import env_class
 
   env = env_class(task)(cfg=cfgs.env, device=device)
@@ -33,7 +33,7 @@ def export_checkpoints(task: str, run_dir: Path, checkpoints: list[str], device:
   try:
     wrapped = RslRlVecEnvWrapper(env, clip_actions=cfgs.agent.clip_actions)
     sizes = policy_io_sizes(wrapped, cfgs.agent)
-    runner = StRlOnPolicyRunner(wrapped, asdict(cfgs.agent), task, None, device)
+    runner = runner_class(cfgs.agent)(wrapped, asdict(cfgs.agent), task, None, device)
     for path, d in zip(paths, data, strict=True):
       ckpt.check_fits(path, d, *sizes)
       runner.load(str(path), load_cfg={"actor": True}, map_location=device)

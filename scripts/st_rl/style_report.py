@@ -1,0 +1,104 @@
+"""Is the style real? Gait statistics of an exported policy beside reference clips at matched speed.
+
+    python scripts/st_rl/style_report.py policies/flat_g1_h200 --motions walk.csv --fps 120 --speed 0.5
+    python scripts/st_rl/style_report.py logs/st_rl/g1_amp/<run> --motions a.npz b.npz --duration 20
+
+RUN_OR_EXPORTED is an exported folder (deploy.yaml + policy.onnx + robot.xml) or a run
+folder (its exported/ is used). The policy walks at (--speed, 0, 0) in native MuJoCo; the
+clips go through forward kinematics on the exported robot.xml. Writes style_report.json
+and style_report.png to --out (default <exported>/style_report/) and prints a table.
+Exit status: 0 done, 1 the policy fell or returned NaN, 2 bad input (nothing written).
+See legged_robots.evaluation.style for every formula.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+class BadInputError(Exception):
+  """One-line message naming the problem and the fix; exit 2."""
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+  parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+  add = parser.add_argument
+  add("run_or_exported", metavar="RUN_OR_EXPORTED", help="exported folder, or a run folder with exported/")
+  add("--motions", nargs="+", required=True, metavar="FILE", help="reference clips (.npz, .csv, .pkl)")
+  add("--fps", type=float, help="frame rate of the CSV clips (CSVs do not store it)")
+  add("--speed", type=float, default=0.5, help="commanded forward speed vx (m/s)")
+  add("--duration", type=float, default=10.0, help="seconds of simulated walking (the first 1 s is skipped)")
+  add("--seed", type=int, default=0)
+  add("--out", help="output folder (default <exported>/style_report/)")
+  return parser.parse_args(argv)
+
+
+def exported_folder(path: Path) -> Path:
+  for folder in (path, path / "exported"):
+    if (folder / "deploy.yaml").is_file():
+      return folder
+  raise BadInputError(f"{path} holds neither deploy.yaml nor exported/deploy.yaml: pass an export or a run")
+
+
+def load_clips(paths: list[str], fps: float | None) -> list:
+  """MotionClips; a CSV without --fps is an error (it would silently be read as 30 fps)."""
+  from refmotion_manager import detect_format, load_motion
+
+  clips = []
+  for name in paths:
+    path = Path(name)
+    if not path.is_file():
+      raise BadInputError(f"motion file {path} does not exist")
+    is_csv = detect_format(path) == "lafan_csv"
+    if is_csv and fps is None:
+      raise BadInputError(f"{path} is a CSV, which does not store its frame rate: pass --fps (e.g. 120)")
+    clips.append(load_motion(path, fps=fps if is_csv else None))
+  return clips
+
+
+def run(args: argparse.Namespace) -> int:
+  from legged_robots.deploy.exported import resolve_mjcf
+  from legged_robots.deploy.runtime import load_contract
+  from legged_robots.evaluation.style import clip_trajectory, style_report
+  from legged_robots.evaluation.style_plot import plot_style_report, style_table
+  from legged_robots.evaluation.style_rollout import policy_trajectory
+  from refmotion_manager import RobotModel
+
+  folder = exported_folder(Path(args.run_or_exported))
+  clips = load_clips(args.motions, args.fps)
+  mjcf, _ = resolve_mjcf(folder, load_contract(folder), None)
+  model = RobotModel.from_mjcf(mjcf)
+  references = [clip_trajectory(clip, model) for clip in clips]
+  policy = policy_trajectory(folder, (args.speed, 0.0, 0.0), args.duration, args.seed)
+  report = style_report(policy, references)
+  report["policy"].update(command=[args.speed, 0.0, 0.0], duration_s=args.duration, seed=args.seed)
+  out = Path(args.out) if args.out else folder / "style_report"
+  out.mkdir(parents=True, exist_ok=True)
+  (out / "style_report.json").write_text(json.dumps(report, indent=2) + "\n")
+  plot_style_report(report, out / "style_report.png")
+  print(style_table(report))
+  print(f"[style_report] wrote {out / 'style_report.json'} and style_report.png")
+  return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+  args = parse_args(argv)
+  from legged_robots.deploy import ContractError, DeployError, NonFiniteActionError
+  from legged_robots.evaluation.style_rollout import PolicyFellError
+  from refmotion_manager import MotionFormatError
+
+  try:
+    return run(args)
+  except (PolicyFellError, NonFiniteActionError) as e:
+    print(f"error: {e}", file=sys.stderr)
+    return 1
+  except (BadInputError, DeployError, ContractError, MotionFormatError, FileNotFoundError) as e:
+    print(f"error: {e}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+  sys.exit(main())

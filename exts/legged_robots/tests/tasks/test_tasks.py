@@ -21,6 +21,11 @@ EXPECTED = {
   for terrain in ("Flat", "Rough")
   for robot in ("G1", "G1-23DoF", "Go1")
   for suffix in ("", "-Play")
+} | {
+  f"Amp-{terrain}-{robot}{suffix}"
+  for terrain in ("Flat", "Rough")
+  for robot in ("G1", "G1-23DoF")
+  for suffix in ("", "-Play")
 }
 # Policy observation = ang vel (3) + gravity (3) + 3 x joints (pos, vel, last action)
 # + command (3) [+ 11 x 17 height scan on rough terrain].
@@ -60,13 +65,17 @@ def test_23dof_g1_locks_the_wrists():
 def test_task_builds_resets_and_steps(task_id: str):
   env = make_env(task_id, device="cpu", num_envs=2, seed=0)
   try:
-    robot = task_id.split("-", 1)[1].removesuffix("-Play")
+    terrain, robot = task_id.removeprefix("Amp-").split("-", 1)
+    robot = robot.removesuffix("-Play")
     obs, _ = env.reset()
     dims = env.observation_manager.group_obs_dim
-    expected_actor = ACTOR_SIZE[robot] + (SCAN if task_id.startswith("Rough") else 0)
+    expected_actor = ACTOR_SIZE[robot] + (SCAN if terrain == "Rough" else 0)
     assert dims["actor"] == (expected_actor,)
+    if task_id.startswith("Amp-"):
+      # 2 frames x (height 1 + gravity 3 + lin/ang vel 6 + joint pos/vel 2 J).
+      assert dims["amp"] == (2 * (10 + 2 * num_joints(robot)),)
     num_actions = env.action_manager.total_action_dim
-    assert num_actions == {"G1": 29, "G1-23DoF": 23, "Go1": 12}[robot]
+    assert num_actions == num_joints(robot)
     gen = torch.Generator().manual_seed(0)
     for _ in range(10):
       action = torch.rand(2, num_actions, generator=gen) * 2 - 1
@@ -78,6 +87,10 @@ def test_task_builds_resets_and_steps(task_id: str):
         assert torch.isfinite(tensor).all(), group
   finally:
     env.close()
+
+
+def num_joints(robot: str) -> int:
+  return {"G1": 29, "G1-23DoF": 23, "Go1": 12}[robot]
 
 
 def test_pattern_matching_nothing_fails_at_build_naming_what_exists():

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Literal, get_args
 import torch
 from mjlab.managers.scene_entity_config import SceneEntityCfg
 
-from refmotion_manager import MotionLibrary
+from refmotion_manager import MotionFormatError, MotionLibrary
 from refmotion_manager.torch_quat import rotate_inverse
 
 if TYPE_CHECKING:
@@ -54,6 +54,19 @@ def check_style_fields(fields: Sequence[str], key_body_names: Sequence[str]) -> 
     raise ValueError(f"no AMP style fields selected; choose from {list(STYLE_FIELDS)}")
   if "key_body_pos" in fields and not key_body_names:
     raise ValueError("style field 'key_body_pos' needs key_body_names (e.g. the feet and hands)")
+
+
+def check_window_fits(library: MotionLibrary, num_frames: int, step_dt: float) -> None:
+  """Raise MotionFormatError for a clip shorter than one AMP window ((K - 1) control steps)."""
+  span = (max(num_frames, 1) - 1) * step_dt
+  for name, duration in zip(library.names, library.duration.tolist(), strict=True):
+    if duration < span - 1e-6:
+      raise MotionFormatError(
+        name,
+        "duration",
+        f"{duration:.3f} s is shorter than the AMP window ({num_frames} frames x {step_dt:g} s apart)",
+        "drop the clip or lower amp_obs_frame_num",
+      )
 
 
 def style_features(state: dict[str, torch.Tensor], fields: Sequence[str]) -> torch.Tensor:
@@ -128,6 +141,7 @@ class amp_style_features:
     asset_cfg: SceneEntityCfg = cfg.params.get("asset_cfg", _ROBOT)
     self._asset: Entity = env.scene[asset_cfg.name]
     self._key_body_ids = self._asset.find_bodies(key_bodies, preserve_order=True)[0] if key_bodies else None
+    check_window_fits(motion_library(env), cfg.history_length, env.step_dt)
 
   def __call__(
     self,

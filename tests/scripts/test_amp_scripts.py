@@ -1,0 +1,74 @@
+"""End to end for AMP: a 2-iteration Amp-Flat-G1 run writes the discriminator into its
+checkpoints, resumes with the iteration count going on, exports, and its export passes
+sim2sim parity like a velocity policy; a bad motion file exits 2 with nothing written."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import torch
+from test_st_rl_scripts import ENV, ROOT, _run, _snapshot  # same folder (pytest puts it on sys.path)
+
+TASK = "Amp-Flat-G1"
+FAST = [
+  "--num_envs",
+  "4",
+  "agent.num_steps_per_env=8",
+  "agent.save_interval=1",
+  "agent.amp.replay_buffer_size=4096",
+]
+AMP_KEYS = {"discriminator_state_dict", "amp_optimizer_state_dict", "amp_normalizer_state_dict"}
+
+pytestmark = pytest.mark.slow
+
+
+def test_amp_trains_resumes_exports_and_passes_parity(tmp_path):
+  log_root = tmp_path / "logs"
+  first = _run("train.py", log_root, "--max_iterations", "2", "--run_name", "a", *FAST, task=TASK)
+  assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+  (run_dir,) = (log_root / "g1_amp_flat").iterdir()
+  state = torch.load(run_dir / "model_1.pt", weights_only=False)
+  assert set(state) >= AMP_KEYS and state["iter"] == 1
+  disc = state["discriminator_state_dict"]
+  # 2 frames x (1 + 3 + 3 + 3 + 29 + 29) = 136 inputs, hidden (1024, 512), one logit.
+  assert disc["trunk.0.weight"].shape == (1024, 136) and disc["head.weight"].shape == (1, 512)
+
+  resumed = _run(
+    "train.py",
+    log_root,
+    "--max_iterations",
+    "1",
+    "--resume",
+    "--load_run",
+    run_dir.name,
+    "--run_name",
+    "b",
+    *FAST,
+    task=TASK,
+  )
+  assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
+  (second,) = [p for p in (log_root / "g1_amp_flat").iterdir() if p != run_dir]
+  assert sorted(p.name for p in second.glob("model_*.pt")) == ["model_2.pt"]
+  again = torch.load(second / "model_2.pt", weights_only=False)
+  assert again["iter"] == 2 and set(again) >= AMP_KEYS
+
+  cmd = [sys.executable, str(ROOT / "scripts" / "st_rl" / "sim2sim.py"), "--task", TASK]
+  cmd += ["--policy", str(second / "exported")]
+  parity = subprocess.run(cmd, env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=600)
+  assert parity.returncode == 0, parity.stdout[-3000:] + parity.stderr[-3000:]
+
+
+def test_bad_motion_file_exits_2_and_writes_nothing(tmp_path):
+  log_root = tmp_path / "logs"
+  log_root.mkdir()
+  before = _snapshot(log_root)
+  result = _run(
+    "train.py", log_root, "--max_iterations", "1", *FAST, "env.motion.files=[/no/such.npz]", task=TASK
+  )
+  assert result.returncode == 2
+  assert "Traceback" not in result.stderr
+  errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error")]
+  assert errors == ["error: /no/such.npz: file: does not exist. Fix: check env.motion.files"]
+  assert _snapshot(log_root) == before

@@ -59,8 +59,9 @@ def _features(env) -> torch.Tensor:
   return style_features(robot_style_state(env, robot, ids), STYLE_FIELDS)
 
 
-def _reset_from_clip(env, yaw: float) -> None:
-  cfg = EventTermCfg(func=reset_from_motion, mode="reset", params={"fraction": 1.0, "yaw_range": (yaw, yaw)})
+def _reset_from_clip(env, yaw: float, fraction: float = 1.0) -> None:
+  params = {"fraction": fraction, "yaw_range": (yaw, yaw)}
+  cfg = EventTermCfg(func=reset_from_motion, mode="reset", params=params)
   term = reset_from_motion(cfg, env)
   term(env, torch.arange(env.num_envs), **cfg.params)
   env.scene.write_data_to_sim()
@@ -91,6 +92,15 @@ def test_clip_frame_written_into_the_sim_has_the_library_features(env, monkeypat
   turned = torch.tensor([c * w - s * z, c * x - s * y, c * y + s * x, c * z + s * w])  # qz(yaw) * q
   q = robot.root_link_quat_w[0]
   assert min((q - turned).abs().max(), (q + turned).abs().max()) < 1e-5
+
+
+def test_envs_not_drawn_for_rsi_keep_the_state_the_other_resets_wrote(env):
+  sim = env.sim.data
+  sim.qvel[:, :6] = torch.tensor([0.1, -0.2, 0.3, 0.4, -0.5, 0.6])  # root: world lin, body ang
+  qpos, qvel = sim.qpos[:].clone(), sim.qvel[:].clone()
+  _reset_from_clip(env, 0.7, fraction=0.0)
+  torch.testing.assert_close(sim.qpos[:], qpos, atol=1e-6, rtol=0)
+  torch.testing.assert_close(sim.qvel[:], qvel, atol=1e-6, rtol=0)
 
 
 def test_amp_group_is_two_frames_oldest_first(env):

@@ -38,6 +38,14 @@ from legged_robots.rl.amp.discriminator import (
 )
 from legged_robots.tasks.mdp.amp import expert_amp_observation
 
+_DISC_STATS = (
+  "AMP/discriminator_loss",
+  "AMP/grad_penalty",
+  "AMP/expert_score",
+  "AMP/policy_score",
+  "AMP/expert_accuracy",
+  "AMP/policy_accuracy",
+)
 AMP_STATE_KEYS = ("discriminator_state_dict", "amp_optimizer_state_dict", "amp_normalizer_state_dict")
 
 
@@ -137,12 +145,10 @@ class AmpPPO(PPO):
     num_mini_batches = self.num_mini_batches
     batch = self.storage.num_envs * self.storage.num_transitions_per_env // num_mini_batches
     loss_dict = super().update()
-    sums: dict[str, float] = {}
-    for _ in range(self.num_learning_epochs * num_mini_batches):
-      for key, value in self._discriminator_step(batch).items():
-        sums[key] = sums.get(key, 0.0) + value
     steps = self.num_learning_epochs * num_mini_batches
-    loss_dict.update({key: value / steps for key, value in sums.items()})
+    # Statistics stay on the device until the end: one host sync per update, not per step.
+    stats = torch.stack([self._discriminator_step(batch) for _ in range(steps)]).mean(dim=0)
+    loss_dict.update(zip(_DISC_STATS, stats.tolist(), strict=True))
     if self._reward_steps:
       task, style = (self._reward_sums / self._reward_steps).tolist()
       loss_dict.update({"AMP/task_reward": task, "AMP/style_reward": style})
@@ -150,7 +156,8 @@ class AmpPPO(PPO):
     self._reward_steps = 0
     return loss_dict
 
-  def _discriminator_step(self, batch: int) -> dict[str, float]:
+  def _discriminator_step(self, batch: int) -> torch.Tensor:
+    """One discriminator step; returns the detached statistics of ``_DISC_STATS``."""
     policy = self.replay.sample(batch)
     expert = self.expert_sampler(batch)
     self.amp_normalizer.update(torch.cat([expert, policy]))
@@ -164,14 +171,8 @@ class AmpPPO(PPO):
     self.amp_optimizer.zero_grad()
     out.loss.backward()
     self.amp_optimizer.step()
-    return {
-      "AMP/discriminator_loss": out.classification.item(),
-      "AMP/grad_penalty": out.grad_penalty.item(),
-      "AMP/expert_score": out.expert_score.item(),
-      "AMP/policy_score": out.policy_score.item(),
-      "AMP/expert_accuracy": out.expert_accuracy.item(),
-      "AMP/policy_accuracy": out.policy_accuracy.item(),
-    }
+    parts = (out.classification, out.grad_penalty, out.expert_score, out.policy_score)
+    return torch.stack([*(p.detach() for p in parts), out.expert_accuracy, out.policy_accuracy])
 
   def train_mode(self) -> None:
     super().train_mode()

@@ -69,13 +69,17 @@ def check_window_fits(library: MotionLibrary, num_frames: int, step_dt: float) -
       )
 
 
+def projected_gravity(quat: torch.Tensor) -> torch.Tensor:
+  """R(q)^T (0, 0, -1): minus the third row of R(q), in closed form (no constant tensor)."""
+  w, x, y, z = quat.unbind(-1)
+  return torch.stack([2.0 * (w * y - x * z), -2.0 * (y * z + w * x), 2.0 * (x * x + y * y) - 1.0], dim=-1)
+
+
 def style_features(state: dict[str, torch.Tensor], fields: Sequence[str]) -> torch.Tensor:
   """Per-frame style features (..., D) from a style state (see the module docstring)."""
-  quat = state["root_quat"]
-  gravity = torch.tensor([0.0, 0.0, -1.0], device=quat.device).expand(*quat.shape[:-1], 3)
   parts = {
     "base_height": lambda: state["base_height"],
-    "projected_gravity": lambda: rotate_inverse(quat, gravity),
+    "projected_gravity": lambda: projected_gravity(state["root_quat"]),
     "base_lin_vel": lambda: state["base_lin_vel"],
     "base_ang_vel": lambda: state["base_ang_vel"],
     "joint_pos": lambda: state["joint_pos"],
@@ -204,23 +208,35 @@ class reset_from_motion:
     del asset_cfg  # Resolved at init.
     if env_ids is None:
       env_ids = torch.arange(env.num_envs, device=env.device)
-    chosen = env_ids[torch.rand(len(env_ids), device=env.device) < fraction]
-    if len(chosen) == 0:
-      return
+    # Every reset env gets a clip state and keeps it where a coin says so; the others keep
+    # the state the default-pose events wrote. Masks, not index lists: no host sync.
+    n = len(env_ids)
+    keep = (torch.rand(n, device=env.device) < fraction).unsqueeze(-1)
     library = self._library
-    clip_ids = library.sample_clip_ids(len(chosen))
+    clip_ids = library.sample_clip_ids(n)
     state = library.sample(clip_ids, library.sample_times(clip_ids))
-    yaw = torch.rand(len(chosen), device=env.device) * (yaw_range[1] - yaw_range[0]) + yaw_range[0]
-    turn = torch.zeros(len(chosen), 4, device=env.device)
-    turn[:, 0], turn[:, 3] = torch.cos(0.5 * yaw), torch.sin(0.5 * yaw)
-    pos = env.scene.env_origins[chosen].clone()
-    pos[:, 2] += state["root_pos"][:, 2] + height_offset
-    quat = _quat_mul(turn, state["root_quat"])
-    lin_vel = _rotate(turn, state["root_lin_vel_w"])
-    ang_vel = _rotate(turn, state["root_ang_vel_w"])
-    self._asset.write_root_link_pose_to_sim(torch.cat([pos, quat], dim=1), env_ids=chosen)
-    self._asset.write_root_link_velocity_to_sim(torch.cat([lin_vel, ang_vel], dim=1), env_ids=chosen)
-    self._asset.write_joint_state_to_sim(state["joint_pos"], state["joint_vel"], env_ids=chosen)
+    yaw = torch.rand(n, device=env.device) * (yaw_range[1] - yaw_range[0]) + yaw_range[0]
+    turn = torch.stack(
+      [torch.cos(0.5 * yaw), torch.zeros_like(yaw), torch.zeros_like(yaw), torch.sin(0.5 * yaw)], -1
+    )
+    pos = env.scene.env_origins[env_ids] + torch.nn.functional.pad(
+      state["root_pos"][:, 2:] + height_offset, (2, 0)
+    )
+    # The other reset events wrote qpos/qvel only (derived poses are stale until forward):
+    # read the root back from there. Free joint: qvel = (world linear, body angular).
+    data, index = self._asset.data, self._asset.indexing
+    qpos, qvel = data.data.qpos[env_ids], data.data.qvel[env_ids]
+    old_pose, old_vel = qpos[:, index.free_joint_q_adr], qvel[:, index.free_joint_v_adr]
+    old_ang_w = _rotate(old_pose[:, 3:7], old_vel[:, 3:])
+    pose = torch.cat([pos, _quat_mul(turn, state["root_quat"])], dim=1)
+    vel = torch.cat([_rotate(turn, state["root_lin_vel_w"]), _rotate(turn, state["root_ang_vel_w"])], dim=1)
+    pose = torch.where(keep, pose, old_pose)
+    vel = torch.where(keep, vel, torch.cat([old_vel[:, :3], old_ang_w], dim=1))
+    joint_pos = torch.where(keep, state["joint_pos"], data.joint_pos[env_ids])
+    joint_vel = torch.where(keep, state["joint_vel"], data.joint_vel[env_ids])
+    self._asset.write_root_link_pose_to_sim(pose, env_ids=env_ids)
+    self._asset.write_root_link_velocity_to_sim(vel, env_ids=env_ids)
+    self._asset.write_joint_state_to_sim(joint_pos, joint_vel, env_ids=env_ids)
 
   def reset(self, env_ids: torch.Tensor | slice | None = None) -> None:
     del env_ids

@@ -36,6 +36,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
   add("--video", action=argparse.BooleanOptionalAction, help="write video.mp4 (env 0)")
   add("--video_length", type=int, help="frames in the video")
   add("--plot_steps", type=int, help="steps of env 0 in the velocity plot")
+  add("--style_speed", type=float, help="m/s of the style report's MuJoCo walk (tasks with motions)")
+  add("--style_duration_s", type=float, help="seconds of that walk")
   return parser.parse_intermixed_args(argv)
 
 

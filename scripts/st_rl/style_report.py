@@ -14,7 +14,6 @@ See legged_robots.evaluation.style for every formula.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -60,27 +59,12 @@ def load_clips(paths: list[str], fps: float | None) -> list:
 
 
 def run(args: argparse.Namespace) -> int:
-  from legged_robots.deploy.exported import resolve_mjcf
-  from legged_robots.deploy.runtime import load_contract
-  from legged_robots.evaluation.style import clip_trajectory, style_report
-  from legged_robots.evaluation.style_plot import plot_style_report, style_table
-  from legged_robots.evaluation.style_rollout import policy_trajectory
-  from refmotion_manager import RobotModel
+  from legged_robots.evaluation.style_run import write_style_report
 
   folder = exported_folder(Path(args.run_or_exported))
   clips = load_clips(args.motions, args.fps)
-  mjcf, _ = resolve_mjcf(folder, load_contract(folder), None)
-  model = RobotModel.from_mjcf(mjcf)
-  references = [clip_trajectory(clip, model) for clip in clips]
-  policy = policy_trajectory(folder, (args.speed, 0.0, 0.0), args.duration, args.seed)
-  report = style_report(policy, references)
-  report["policy"].update(command=[args.speed, 0.0, 0.0], duration_s=args.duration, seed=args.seed)
   out = Path(args.out) if args.out else folder / "style_report"
-  out.mkdir(parents=True, exist_ok=True)
-  (out / "style_report.json").write_text(json.dumps(report, indent=2) + "\n")
-  plot_style_report(report, out / "style_report.png")
-  print(style_table(report))
-  print(f"[style_report] wrote {out / 'style_report.json'} and style_report.png")
+  write_style_report(folder, clips, out, args.speed, args.duration, args.seed)
   return 0
 
 

@@ -48,6 +48,9 @@ class PlayOptions:
   video_length: int = 300
   plot_steps: int = 500
   log_root: str = "logs/st_rl"
+  style_speed: float = 0.5
+  """Forward speed (m/s) of the style report's MuJoCo walk (tasks with reference motions)."""
+  style_duration_s: float = 10.0
   overrides: list[str] = field(default_factory=list)
 
 
@@ -113,6 +116,28 @@ def _rollout(wrapped, policy, opts: PlayOptions, out_dir: Path) -> dict:
   return summary
 
 
+def _style_report(motion, exported: Path, out: Path, opts: PlayOptions) -> dict:
+  """Is the style real? The exported policy in MuJoCo beside the task's own clips."""
+  from legged_robots.evaluation.style_rollout import PolicyFellError
+  from legged_robots.evaluation.style_run import write_style_report
+  from legged_robots.tasks.motion import read_clip, resolve_motion_files
+
+  clips = [read_clip(path, motion.csv_fps) for path in resolve_motion_files(motion)]
+  print(f"[st_rl] style report: {len(clips)} clips, MuJoCo walk at {opts.style_speed} m/s", flush=True)
+  try:
+    report = write_style_report(exported, clips, out, opts.style_speed, opts.style_duration_s)
+  except PolicyFellError as e:  # an untrained policy: no gait to measure, the play metrics stand
+    print(f"[st_rl] no style report: {e}", flush=True)
+    return {"error": str(e)}
+  return {
+    "joint_w1_mean_rad": report["joint_w1_rad"].get("mean_over_joints"),
+    "gait_cycle_dtw_mean_rad": report["gait_cycle_dtw_rad"].get("mean"),
+    "policy": report["policy"]["stats"],
+    "clips": report["clips"]["stats"],
+    "report": str(out / "style_report.json"),
+  }
+
+
 def run_play(opts: PlayOptions) -> Path:
   """Evaluate a checkpoint; return the folder holding metrics.json."""
   overrides = checked_overrides(opts.overrides)
@@ -150,6 +175,9 @@ def run_play(opts: PlayOptions) -> Path:
   finally:
     env.close()
   summary.update(task=opts.task, checkpoint=str(path), iteration=int(data["iter"]))
+  motion = getattr(cfgs.env, "motion", None)
+  if motion is not None:
+    summary["style"] = _style_report(motion, run_dir / "exported", out_dir / "style", opts)
   (out_dir / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
   print(json.dumps(summary, indent=2), flush=True)
   print(f"[st_rl] wrote {out_dir} and {run_dir / 'exported'}", flush=True)

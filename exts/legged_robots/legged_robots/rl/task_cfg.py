@@ -102,3 +102,6 @@ def restore_training_interface(cfgs: TaskCfgs, run_dir: Path) -> None:
   cfgs.env.actions = env.actions
   cfgs.env.decimation = env.decimation
   cfgs.env.sim.mujoco.timestep = env.sim.mujoco.timestep
+  if getattr(env, "motion", None) is not None and hasattr(cfgs.env, "motion"):
+    # The clips the policy was trained on (override env.motion.files where they live elsewhere).
+    cfgs.env.motion = env.motion

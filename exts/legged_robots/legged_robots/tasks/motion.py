@@ -69,7 +69,8 @@ def resolve_motion_files(cfg: MotionDataCfg) -> list[Path]:
   return paths
 
 
-def _read_clip(path: Path, csv_fps: float | None) -> MotionClip:
+def read_clip(path: Path, csv_fps: float | None) -> MotionClip:
+  """One motion file; a CSV needs ``csv_fps`` (the files do not store their rate)."""
   if path.suffix.lower() == ".csv" and csv_fps is None:
     raise MotionFormatError(
       path,
@@ -89,7 +90,7 @@ def load_clips(cfg: MotionDataCfg, model: RobotModel, joint_names: tuple[str, ..
   """Read, map to ``joint_names`` and validate every clip; raise on the first bad one."""
   clips = []
   for path in resolve_motion_files(cfg):
-    clip = remap_joints(_read_clip(path, cfg.csv_fps), joint_names)
+    clip = remap_joints(read_clip(path, cfg.csv_fps), joint_names)
     report = validate_clip(clip, model, ValidationConfig(), strict=cfg.strict)
     if not report.ok:
       first = report.errors[0]

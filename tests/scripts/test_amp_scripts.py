@@ -72,3 +72,19 @@ def test_bad_motion_file_exits_2_and_writes_nothing(tmp_path):
   errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error")]
   assert errors == ["error: /no/such.npz: file: does not exist. Fix: check env.motion.files"]
   assert _snapshot(log_root) == before
+
+
+def test_resuming_an_amp_run_from_a_ppo_checkpoint_names_the_missing_state(tmp_path):
+  log_root = tmp_path / "logs"
+  ppo = _run("train.py", log_root, "--max_iterations", "1", *FAST[:-1], task="Flat-G1")
+  assert ppo.returncode == 0, ppo.stderr[-3000:]
+  (run_dir,) = (log_root / "g1_flat").iterdir()
+  before = _snapshot(log_root)
+  result = _run(
+    "train.py", log_root, "--max_iterations", "1", "--resume", "--load_run", str(run_dir), *FAST, task=TASK
+  )
+  assert result.returncode == 2 and "Traceback" not in result.stderr
+  assert (
+    "no AMP state (discriminator_state_dict" in result.stderr and "not written by AMP-PPO" in result.stderr
+  )
+  assert _snapshot(log_root) == before

@@ -23,6 +23,7 @@ from legged_robots.rl.task_cfg import (
   resolve_device,
   set_if_given,
 )
+from legged_robots.tasks.agents_common import StRlAmpRunnerCfg
 
 
 @dataclass
@@ -117,6 +118,10 @@ def run_train(opts: TrainOptions) -> Path:
     if resume_data is not None:
       assert resume_path is not None
       ckpt.check_fits(resume_path, resume_data, *policy_io_sizes(wrapped, agent))
+      if isinstance(agent, StRlAmpRunnerCfg):
+        from legged_robots.rl.amp.algorithm import check_amp_state
+
+        check_amp_state(resume_data, str(resume_path))
 
     # All inputs are valid: from here on the run folder is written.
     dump_cfg(cfgs.env, run_dir / "params" / "env.yaml")

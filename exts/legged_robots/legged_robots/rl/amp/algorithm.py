@@ -36,6 +36,7 @@ from legged_robots.rl.amp.discriminator import (
   discriminator_loss,
   style_reward,
 )
+from legged_robots.rl.errors import CheckpointError
 from legged_robots.tasks.mdp.amp import expert_amp_observation
 
 _DISC_STATS = (
@@ -47,6 +48,16 @@ _DISC_STATS = (
   "AMP/policy_accuracy",
 )
 AMP_STATE_KEYS = ("discriminator_state_dict", "amp_optimizer_state_dict", "amp_normalizer_state_dict")
+
+
+def check_amp_state(state: dict, where: str) -> None:
+  """Raise CheckpointError unless ``state`` holds the discriminator, its optimizer and normalizer."""
+  missing = [k for k in AMP_STATE_KEYS if k not in state]
+  if missing:
+    raise CheckpointError(
+      f"{where} has no AMP state ({', '.join(missing)}): it was not written by AMP-PPO; "
+      "resume an AMP run, or train this one from scratch"
+    )
 
 
 @dataclass(frozen=True)
@@ -195,11 +206,7 @@ class AmpPPO(PPO):
     """PPO's load; the AMP state too when resuming (load_cfg None) or asked (``amp``)."""
     result = super().load(loaded_dict, load_cfg, strict)
     if load_cfg is None or load_cfg.get("amp"):
-      missing = [k for k in AMP_STATE_KEYS if k not in loaded_dict]
-      if missing:
-        raise KeyError(
-          f"the checkpoint has no AMP state ({', '.join(missing)}): it was not written by AMP-PPO"
-        )
+      check_amp_state(loaded_dict, "the checkpoint")
       self.discriminator.load_state_dict(loaded_dict["discriminator_state_dict"], strict=strict)
       self.amp_optimizer.load_state_dict(loaded_dict["amp_optimizer_state_dict"])
       self.amp_normalizer.load_state_dict(loaded_dict["amp_normalizer_state_dict"])

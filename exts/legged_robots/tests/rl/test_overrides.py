@@ -98,3 +98,65 @@ def test_syntax_errors():
     _apply("agent.epochs")
   with pytest.raises(OverrideError, match="null"):
     _apply("env.rewards.feet=null", "env.rewards.feet.weight=1")
+
+
+@dataclass
+class Event:
+  params: dict = field(default_factory=lambda: {"velocity_range": {"x": (-0.5, 0.5), "y": (-0.5, 0.5)}})
+
+
+@dataclass
+class Scene:
+  events: dict[str, Event] = field(default_factory=lambda: {"push": Event()})
+  gains: dict[str, float] = field(default_factory=lambda: {"hip": 100.0})
+  hidden: list = field(default_factory=lambda: [256, 128])
+
+
+def _apply_scene(*args: str) -> Scene:
+  scene = Scene()
+  apply_overrides({"env": scene}, parse_overrides(list(args), ("env",)))
+  return scene
+
+
+@pytest.mark.parametrize("text", ["1e6", "1.0e6", "3e-4", "2E+3", ".5", "5.e-1"])
+def test_yaml11_float_strings_are_floats_inside_lists_and_mappings(text):
+  """PyYAML reads these as str inside [..] and {..}; they used to reach the env as str."""
+  scene = _apply_scene(
+    f"env.events.push.params.velocity_range.x=[-{text}, {text}]",
+    f"env.gains={{hip: {text}}}",
+  )
+  low, high = scene.events["push"].params["velocity_range"]["x"]
+  assert isinstance(low, float) and isinstance(high, float) and high == float(text) == -low
+  assert scene.gains["hip"] == float(text) and isinstance(scene.gains["hip"], float)
+
+
+@pytest.mark.parametrize(
+  ("arg", "expected"),
+  [
+    ("env.events.push.params.velocity_range.x=[-1, fast]", r"velocity_range\.x\[1\].*expected float"),
+    ("env.events.push.params.velocity_range={x: [a, b]}", r"velocity_range\.x\[0\].*expected float"),
+    ("env.gains={hip: stiff}", r"gains\.hip.*expected float"),
+    ("env.hidden=[64, wide]", r"hidden\[1\].*expected int"),
+  ],
+)
+def test_element_types_inside_lists_and_mappings_are_checked(arg, expected):
+  with pytest.raises(OverrideError, match=expected):
+    _apply_scene(arg)
+
+
+def test_plus_adds_a_key_to_a_mapping_of_values():
+  scene = _apply_scene("+env.events.push.params.velocity_range.z=[-1e-1, 0.1]")
+  assert scene.events["push"].params["velocity_range"]["z"] == (-0.1, 0.1)  # typed like x and y
+
+
+def test_adding_a_key_needs_plus_and_a_key_mjlab_reads():
+  with pytest.raises(OverrideError, match=r"to add the key write \+env\.events"):
+    _apply_scene("env.events.push.params.velocity_range.z=[-0.1, 0.1]")
+  with pytest.raises(OverrideError, match=r"mjlab reads only the keys"):
+    _apply_scene("+env.events.push.params.velocity_range.w=[-0.1, 0.1]")
+  with pytest.raises(OverrideError, match=r"already exists; drop the \+"):
+    _apply_scene("+env.events.push.params.velocity_range.x=[-0.1, 0.1]")
+  with pytest.raises(OverrideError, match=r"expected float"):
+    _apply_scene("+env.events.push.params.velocity_range.z=[low, 0.1]")
+  with pytest.raises(OverrideError, match=r"term configs"):
+    _apply_scene("+env.events.kick={}")

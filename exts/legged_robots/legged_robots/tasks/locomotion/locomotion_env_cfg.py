@@ -32,6 +32,7 @@ from mjlab.utils.noise import UniformNoiseCfg as Unoise
 from mjlab.viewer import ViewerConfig
 
 from legged_robots.tasks import mdp
+from legged_robots.tasks.env import NON_FINITE_TERM
 
 COMMAND = "base_velocity"
 FEET_SENSOR = "feet_contact"
@@ -267,6 +268,8 @@ def _terminations(robot: LocomotionRobot, rough: bool) -> dict[str, TerminationT
       func=mdp.root_height_below_minimum, params={"minimum_height": robot.min_base_height}
     ),
     "bad_orientation": TerminationTermCfg(func=mdp.bad_orientation, params={"limit_angle": 1.0}),
+    # NaN/Inf physics state: this env's episode ends, training goes on (tasks/env.py).
+    NON_FINITE_TERM: TerminationTermCfg(func=mdp.nan_detection, time_out=True),
   }
   if rough:
     terms["out_of_terrain_bounds"] = TerminationTermCfg(func=mdp.out_of_terrain_bounds, time_out=True)

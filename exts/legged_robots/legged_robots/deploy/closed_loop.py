@@ -25,6 +25,7 @@ import mujoco
 import numpy as np
 
 from legged_robots.deploy.errors import DeployError, NonFiniteActionError
+from legged_robots.deploy.motion_goals import goal_at, goal_tables
 from legged_robots.deploy.mujoco_sim import (
   ModelEdits,
   TrackingRenderer,
@@ -106,6 +107,7 @@ class ClosedLoop:
     self.data = mujoco.MjData(self.model)
     self.rng = np.random.default_rng(seed)
     self.command_name = velocity_command_name(runtime)
+    self.goal_tables = goal_tables(runtime.folder, c)
     self.scan_size = next((t.size for t in c.observations if t.func.endswith(":height_scan")), 0)
     self._states: deque[RobotState] = deque(maxlen=self.p.obs_latency_steps + 1)
     self._targets: deque[np.ndarray] = deque(maxlen=self.p.action_latency_steps + 1)
@@ -117,6 +119,7 @@ class ClosedLoop:
     self.start_height = reset_to_default(self.robot, self.data, c)
     self.runtime.reset()
     self.t = 0.0
+    self.steps = 0
     self._next_push = self.p.push_interval_s
     self._states.clear()
     self._targets.clear()
@@ -153,6 +156,8 @@ class ClosedLoop:
     """One control period; raises NonFiniteActionError (ctrl keeps the last good targets)."""
     if self.command_name is not None:
       self.runtime.set_command(self.command_name, command)
+    for name, goals in self.goal_tables.items():  # motion goals replay as in training
+      self.runtime.set_command(name, goal_at(goals, self.steps))
     self._states.append(self._measure())
     q_ref = self.runtime.step(self._states[0])  # oldest = obs_latency_steps old once full
     if not self._targets:  # nothing older yet: the first target fills the latency queue
@@ -168,6 +173,7 @@ class ClosedLoop:
     np.maximum(self.torque_max, step_max, out=self.torque_max)
     self.physics_steps += self.runtime.contract.decimation
     self.t += self.runtime.contract.step_dt
+    self.steps += 1
     self._maybe_push()
     true = read_state(self.robot, self.data)
     velocity = np.array([true.base_lin_vel[0], true.base_lin_vel[1], true.base_ang_vel[2]])

@@ -93,6 +93,10 @@ class CommandSpec:
   """``module:qualname`` of the command cfg class."""
   ranges: dict[str, list[float]] = field(default_factory=dict)
   """E.g. ``lin_vel_x: [-1.0, 1.0]``; empty when the command has no ranges."""
+  goals: str | None = None
+  """Motion-conditioned commands: a ``.npz`` beside deploy.yaml holding the command per
+  control step of the reference clip (``legged_robots.deploy.motion_goals``); omitted
+  for commands the operator gives (velocity)."""
 
 
 @dataclass
@@ -177,6 +181,9 @@ class DeployContract:
     data = asdict(self)
     if data["action"]["raw_clip"] is None:
       del data["action"]["raw_clip"]
+    for command in data["commands"]:
+      if command["goals"] is None:
+        del command["goals"]
     return data
 
   @classmethod

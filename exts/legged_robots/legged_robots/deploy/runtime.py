@@ -58,6 +58,8 @@ class PolicyRuntime:
 
   def __init__(self, folder: str | Path, contract: DeployContract | None = None, threads: int = 1):
     folder = Path(folder)
+    self.folder = folder
+    """The exported folder (files beside deploy.yaml: policy, robot, goal tables)."""
     self.contract = load_contract(folder) if contract is None else contract
     self.contract.validate()
     c = self.contract

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import onnx
 import torch
 from mjlab.envs import ManagerBasedRlEnv
@@ -19,7 +20,9 @@ from rsl_rl.models import MLPModel
 
 from legged_robots.deploy import DeployContract, PolicySpec
 from legged_robots.rl.checkpoint import atomic_write
+from legged_robots.deploy.motion_goals import GOALS_SUFFIX
 from legged_robots.rl.contract_builder import build_contract, robot_mjcf
+from legged_robots.tasks.mdp.motion_command import MotionCommand
 
 OPSET = 18
 ONNX_NAME = "policy.onnx"
@@ -111,5 +114,22 @@ def export_policy(
   xml = robot_mjcf(env, contract.robot.entity_name)
   atomic_write(out_dir / ROBOT_MJCF_NAME, lambda tmp: _write_text(tmp, xml))
   contract.robot.sim_mjcf = ROBOT_MJCF_NAME
+  _export_goal_tables(env, contract, out_dir)
   contract.save(out_dir / CONTRACT_NAME)
   return contract
+
+
+def _export_goal_tables(env: ManagerBasedRlEnv, contract: DeployContract, out_dir: Path) -> None:
+  """Motion commands: their goals over one episode from clip time 0, for replay at deployment."""
+  for spec in contract.commands:
+    term = env.command_manager.get_term(spec.name)
+    if not isinstance(term, MotionCommand):
+      continue
+    goals = term.goal_table(int(env.max_episode_length)).cpu().numpy().astype(np.float32)
+    spec.goals = f"{spec.name}{GOALS_SUFFIX}"
+    atomic_write(out_dir / spec.goals, lambda tmp, g=goals: _write_npz(tmp, g))
+
+
+def _write_npz(path: Path, goals: np.ndarray) -> None:
+  with open(path, "wb") as f:
+    np.savez(f, goals=goals)

@@ -22,7 +22,8 @@ EXPECTED = {
   for robot in ("G1", "G1-23DoF", "Go1")
   for suffix in ("", "-Play")
 } | {
-  f"Amp-{terrain}-{robot}{suffix}"
+  f"{family}-{terrain}-{robot}{suffix}"
+  for family in ("Amp", "Mimic")
   for terrain in ("Flat", "Rough")
   for robot in ("G1", "G1-23DoF")
   for suffix in ("", "-Play")
@@ -65,11 +66,14 @@ def test_23dof_g1_locks_the_wrists():
 def test_task_builds_resets_and_steps(task_id: str):
   env = make_env(task_id, device="cpu", num_envs=2, seed=0)
   try:
-    terrain, robot = task_id.removeprefix("Amp-").split("-", 1)
+    family = task_id.split("-")[0] if task_id.startswith(("Amp-", "Mimic-")) else ""
+    terrain, robot = task_id.removeprefix(f"{family}-").split("-", 1)
     robot = robot.removesuffix("-Play")
     obs, _ = env.reset()
     dims = env.observation_manager.group_obs_dim
-    expected_actor = ACTOR_SIZE[robot] + (SCAN if terrain == "Rough" else 0)
+    # Mimic: + goal positions and velocities of the waist and arms (17 joints, 11 without wrists).
+    goals = 2 * (17 if robot == "G1" else 11) if family == "Mimic" else 0
+    expected_actor = ACTOR_SIZE[robot] + (SCAN if terrain == "Rough" else 0) + goals
     assert dims["actor"] == (expected_actor,)
     if task_id.startswith("Amp-"):
       # 2 frames x (height 1 + gravity 3 + lin/ang vel 6 + joint pos/vel 2 J).

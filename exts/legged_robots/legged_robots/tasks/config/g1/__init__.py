@@ -1,4 +1,4 @@
-"""Register the Unitree G1 tasks: velocity and AMP, 29-DoF and 23-DoF, flat and rough."""
+"""Register the Unitree G1 tasks: velocity, AMP and mimic, 29-DoF and 23-DoF, flat and rough."""
 
 from functools import partial
 from typing import Literal
@@ -6,9 +6,15 @@ from typing import Literal
 from legged_robots.tasks.registry import TaskInfo, register_task
 
 from .agents.st_rl_amp_cfg import g1_amp_flat_cfg, g1_amp_rough_cfg
-from .agents.st_rl_ppo_cfg import g1_flat_ppo_cfg, g1_rough_ppo_cfg
+from .agents.st_rl_ppo_cfg import (
+  g1_flat_ppo_cfg,
+  g1_mimic_flat_ppo_cfg,
+  g1_mimic_rough_ppo_cfg,
+  g1_rough_ppo_cfg,
+)
 from .amp_env_cfgs import g1_amp_env_cfg, g1_amp_rough_env_cfg
 from .env_cfgs import g1_flat_env_cfg, g1_rough_env_cfg
+from .mimic_env_cfgs import g1_mimic_env_cfg, g1_mimic_rough_env_cfg
 
 
 def _agents(factory, name: str = "st_rl_ppo"):
@@ -37,4 +43,14 @@ for _dof, _robot in _VARIANTS:
     f"Amp-Rough-G1{_suffix}",
     partial(g1_amp_rough_env_cfg, num_joints=_dof),
     TaskInfo(_robot, "rough", _agents(g1_amp_rough_cfg, "st_rl_amp"), "st_rl_amp"),
+  )
+  register_task(
+    f"Mimic-Flat-G1{_suffix}",
+    partial(g1_mimic_env_cfg, num_joints=_dof),
+    TaskInfo(_robot, "flat", _agents(g1_mimic_flat_ppo_cfg)),
+  )
+  register_task(
+    f"Mimic-Rough-G1{_suffix}",
+    partial(g1_mimic_rough_env_cfg, num_joints=_dof),
+    TaskInfo(_robot, "rough", _agents(g1_mimic_rough_ppo_cfg)),
   )

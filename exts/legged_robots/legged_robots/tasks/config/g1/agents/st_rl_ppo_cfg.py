@@ -11,3 +11,11 @@ def g1_flat_ppo_cfg(recurrent: bool = False) -> RslRlOnPolicyRunnerCfg:
 
 def g1_rough_ppo_cfg(recurrent: bool = False) -> RslRlOnPolicyRunnerCfg:
   return st_rl_ppo_runner_cfg("g1_rough", max_iterations=20000, recurrent=recurrent)
+
+
+def g1_mimic_flat_ppo_cfg(recurrent: bool = False) -> RslRlOnPolicyRunnerCfg:
+  return st_rl_ppo_runner_cfg("g1_mimic_flat", max_iterations=3000, recurrent=recurrent)
+
+
+def g1_mimic_rough_ppo_cfg(recurrent: bool = False) -> RslRlOnPolicyRunnerCfg:
+  return st_rl_ppo_runner_cfg("g1_mimic_rough", max_iterations=20000, recurrent=recurrent)

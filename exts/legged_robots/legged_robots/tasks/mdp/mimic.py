@@ -1,0 +1,115 @@
+"""Mimic terms on a ``MotionCommand``: future goals, joint-tracking rewards, adaptive terminations.
+
+Joint groups are name patterns resolved on the robot when the env is built (a group that
+matches no joint is an error): st_gym's upper (waist + arms), lower (hips + knees) and
+feet (ankles) groups are ``UPPER_JOINTS``, ``LOWER_JOINTS``, ``FEET_JOINTS``.
+
+Rewards ``track_<group>_joint_{pos,vel}_exp`` = exp(-mse / sigma), mse the mean over the
+group's joints of the squared error to the command's reference frame (rad^2 or
+(rad/s)^2). sigma is fixed, or adaptive per term and env (st_gym's rule, with bounds per
+term): after each evaluation sigma <- clamp(0.95 sigma + 0.075 mse, sigma_min, sigma_max).
+
+Terminations use the root-mean-square joint error in rad (st_gym's thresholds are in
+mean squared rad: its lower 0.3 / 1.5 and upper 0.2 / 1.5 become sqrt: 0.548 / 1.225 and
+0.447 / 1.225 rad here).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+import torch
+
+from legged_robots.tasks.mdp.motion_command import MotionCommand, resolve_joints
+
+if TYPE_CHECKING:
+  from mjlab.envs import ManagerBasedRlEnv
+  from mjlab.managers.reward_manager import RewardTermCfg
+  from mjlab.managers.termination_manager import TerminationTermCfg
+
+UPPER_JOINTS = (r"waist_.*_joint", r".*_shoulder_.*_joint", r".*_elbow_joint", r".*_wrist_.*_joint")
+LOWER_JOINTS = (r".*_hip_.*_joint", r".*_knee_joint")
+FEET_JOINTS = (r".*_ankle_.*_joint",)
+Field = Literal["joint_pos", "joint_vel"]
+
+
+def _motion(env: ManagerBasedRlEnv, command_name: str) -> MotionCommand:
+  term = env.command_manager.get_term(command_name)
+  if not isinstance(term, MotionCommand):
+    raise ValueError(f"command '{command_name}' is a {type(term).__name__}, not a MotionCommand")
+  return term
+
+
+def motion_goal_future(env: ManagerBasedRlEnv, command_name: str, steps: int) -> torch.Tensor:
+  """The command's goal ``steps`` control steps after the next frame, (num_envs, 2 J)."""
+  motion = _motion(env, command_name)
+  return motion.goal(motion.sample(motion.time + steps * env.step_dt))
+
+
+def joint_mse(motion: MotionCommand, ids: list[int], field: Field) -> torch.Tensor:
+  """Mean over ``ids`` of (robot - reference)^2 of ``field``, (num_envs,)."""
+  robot = getattr(motion.asset.data, field)[:, ids]
+  return (robot - motion.reference[field][:, ids]).pow(2).mean(dim=1)
+
+
+class track_joint_exp:
+  """exp(-mse / sigma) of a joint group's positions or velocities (module docstring)."""
+
+  def __init__(self, cfg: RewardTermCfg, env: ManagerBasedRlEnv):
+    p = cfg.params
+    motion = _motion(env, p["command_name"])
+    self._ids = resolve_joints(motion.asset, tuple(p["joint_names"]), "track_joint_exp")
+    lo, hi = p.get("sigma_range") or (p["sigma"], p["sigma"])
+    if not 0.0 < lo <= hi:
+      raise ValueError(f"track_joint_exp: sigma range ({lo}, {hi}) must satisfy 0 < min <= max")
+    self._bounds = (lo, hi)
+    self._sigma = torch.full((env.num_envs,), float(p["sigma"]), device=env.device).clamp_(lo, hi)
+
+  def __call__(
+    self,
+    env: ManagerBasedRlEnv,
+    command_name: str,
+    joint_names: tuple[str, ...],
+    field: Field = "joint_pos",
+    sigma: float = 0.5,
+    sigma_range: tuple[float, float] | None = None,
+  ) -> torch.Tensor:
+    del joint_names, sigma  # Resolved at init.
+    mse = joint_mse(_motion(env, command_name), self._ids, field)
+    reward = torch.exp(-mse / self._sigma)
+    if sigma_range is not None:
+      self._sigma = (0.95 * self._sigma + 0.075 * mse).clamp_(*self._bounds)
+    return reward
+
+  def reset(self, env_ids: torch.Tensor | slice | None = None) -> None:
+    del env_ids  # sigma adapts over training, not per episode
+
+
+class tracking_error_adaptive_termination:
+  """Terminate when a group's RMS joint error (rad) exceeds a threshold that falls linearly
+  from ``max_error`` at the episode start to ``min_error`` at its time limit."""
+
+  def __init__(self, cfg: TerminationTermCfg, env: ManagerBasedRlEnv):
+    p = cfg.params
+    motion = _motion(env, p["command_name"])
+    self._ids = resolve_joints(motion.asset, tuple(p["joint_names"]), "tracking_error_adaptive_termination")
+    if not 0.0 < p["min_error"] <= p["max_error"]:
+      raise ValueError(
+        f"tracking termination: need 0 < min_error <= max_error, got {p['min_error']}, {p['max_error']}"
+      )
+
+  def __call__(
+    self,
+    env: ManagerBasedRlEnv,
+    command_name: str,
+    joint_names: tuple[str, ...],
+    min_error: float,
+    max_error: float,
+  ) -> torch.Tensor:
+    del joint_names  # Resolved at init.
+    error = joint_mse(_motion(env, command_name), self._ids, "joint_pos").sqrt()
+    progress = env.episode_length_buf.float() / env.max_episode_length
+    return error > max_error - (max_error - min_error) * progress.clamp(max=1.0)
+
+  def reset(self, env_ids: torch.Tensor | slice | None = None) -> None:
+    del env_ids

@@ -16,18 +16,22 @@ from legged_robots.assets import G1_23DOF_LOCKED_JOINTS, g1_robot_cfg
 from legged_robots.tasks import load_env_cfg, make_env, task_ids
 from legged_robots.tasks.registry import UnknownTaskError, check_task_id
 
-EXPECTED = {
-  f"{terrain}-{robot}{suffix}"
-  for terrain in ("Flat", "Rough")
-  for robot in ("G1", "G1-23DoF", "Go1")
-  for suffix in ("", "-Play")
-} | {
-  f"{family}-{terrain}-{robot}{suffix}"
-  for family in ("Amp", "Mimic")
-  for terrain in ("Flat", "Rough")
-  for robot in ("G1", "G1-23DoF")
-  for suffix in ("", "-Play")
-}
+EXPECTED = (
+  {
+    f"{terrain}-{robot}{suffix}"
+    for terrain in ("Flat", "Rough")
+    for robot in ("G1", "G1-23DoF", "Go1")
+    for suffix in ("", "-Play")
+  }
+  | {
+    f"{family}-{terrain}-{robot}{suffix}"
+    for family in ("Amp", "Mimic")
+    for terrain in ("Flat", "Rough")
+    for robot in ("G1", "G1-23DoF")
+    for suffix in ("", "-Play")
+  }
+  | {"AmpMimic-Flat-G1", "AmpMimic-Flat-G1-Play"}
+)
 # Policy observation = ang vel (3) + gravity (3) + 3 x joints (pos, vel, last action)
 # + command (3) [+ 11 x 17 height scan on rough terrain].
 ACTOR_SIZE = {"G1": 6 + 3 * 29 + 3, "G1-23DoF": 6 + 3 * 23 + 3, "Go1": 6 + 3 * 12 + 3}
@@ -66,16 +70,16 @@ def test_23dof_g1_locks_the_wrists():
 def test_task_builds_resets_and_steps(task_id: str):
   env = make_env(task_id, device="cpu", num_envs=2, seed=0)
   try:
-    family = task_id.split("-")[0] if task_id.startswith(("Amp-", "Mimic-")) else ""
+    family = task_id.split("-")[0] if task_id.startswith(("Amp", "Mimic-")) else ""
     terrain, robot = task_id.removeprefix(f"{family}-").split("-", 1)
     robot = robot.removesuffix("-Play")
     obs, _ = env.reset()
     dims = env.observation_manager.group_obs_dim
     # Mimic: + goal positions and velocities of the waist and arms (17 joints, 11 without wrists).
-    goals = 2 * (17 if robot == "G1" else 11) if family == "Mimic" else 0
+    goals = 2 * (17 if robot == "G1" else 11) if "Mimic" in family else 0
     expected_actor = ACTOR_SIZE[robot] + (SCAN if terrain == "Rough" else 0) + goals
     assert dims["actor"] == (expected_actor,)
-    if task_id.startswith("Amp-"):
+    if task_id.startswith("Amp"):
       # 2 frames x (height 1 + gravity 3 + lin/ang vel 6 + joint pos/vel 2 J).
       assert dims["amp"] == (2 * (10 + 2 * num_joints(robot)),)
     num_actions = env.action_manager.total_action_dim

@@ -37,7 +37,7 @@ RSI_EVENT = "reset_from_motion"
 
 def make_amp_env_cfg(
   base: ManagerBasedRlEnvCfg,
-  motion: MotionDataCfg,
+  motion: MotionDataCfg | None,
   *,
   play: bool = False,
   amp_obs_frame_num: int = 2,
@@ -45,11 +45,18 @@ def make_amp_env_cfg(
   key_body_names: Sequence[str] = (),
   rsi_fraction: float = 0.5,
 ) -> MotionEnvCfg:
-  """``base`` with reference motions, the ``amp`` group and reference-state init."""
+  """``base`` with reference motions, the ``amp`` group and reference-state init.
+
+  ``motion`` None keeps the clips ``base`` already has (a mimic task: one clip set serves
+  the style reward and the mimic goals)."""
   if amp_obs_frame_num < 2:
     raise ValueError(f"amp_obs_frame_num must be >= 2 (a transition), got {amp_obs_frame_num}")
   fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(base) if f.init}
-  cfg = MotionEnvCfg(**fields, motion=dataclasses.replace(motion, body_names=list(key_body_names)))
+  motion = motion if motion is not None else fields.get("motion")
+  if motion is None:
+    raise ValueError("make_amp_env_cfg: give the reference motions (base has none)")
+  fields["motion"] = dataclasses.replace(motion, body_names=list(key_body_names))
+  cfg = MotionEnvCfg(**fields)
   cfg.observations[AMP_GROUP] = ObservationGroupCfg(
     terms={
       AMP_TERM: ObservationTermCfg(

@@ -5,14 +5,14 @@ from typing import Literal
 
 from legged_robots.tasks.registry import TaskInfo, register_task
 
-from .agents.st_rl_amp_cfg import g1_amp_flat_cfg, g1_amp_rough_cfg
+from .agents.st_rl_amp_cfg import g1_amp_flat_cfg, g1_amp_mimic_cfg, g1_amp_rough_cfg
 from .agents.st_rl_ppo_cfg import (
   g1_flat_ppo_cfg,
   g1_mimic_flat_ppo_cfg,
   g1_mimic_rough_ppo_cfg,
   g1_rough_ppo_cfg,
 )
-from .amp_env_cfgs import g1_amp_env_cfg, g1_amp_rough_env_cfg
+from .amp_env_cfgs import g1_amp_env_cfg, g1_amp_mimic_env_cfg, g1_amp_rough_env_cfg
 from .env_cfgs import g1_flat_env_cfg, g1_rough_env_cfg
 from .mimic_env_cfgs import g1_mimic_env_cfg, g1_mimic_rough_env_cfg
 
@@ -54,3 +54,8 @@ for _dof, _robot in _VARIANTS:
     partial(g1_mimic_rough_env_cfg, num_joints=_dof),
     TaskInfo(_robot, "rough", _agents(g1_mimic_rough_ppo_cfg)),
   )
+register_task(
+  "AmpMimic-Flat-G1",
+  g1_amp_mimic_env_cfg,
+  TaskInfo("G1 (29 DoF)", "flat", _agents(g1_amp_mimic_cfg, "st_rl_amp"), "st_rl_amp"),
+)

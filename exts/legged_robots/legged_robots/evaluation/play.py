@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from legged_robots.evaluation.metrics import EpisodeMetrics
+from legged_robots.evaluation.mimic_metrics import MimicMetrics, motion_command
 from legged_robots.rl import checkpoint as ckpt
 from legged_robots.rl.task_cfg import (
   apply_cfg_overrides,
@@ -69,6 +70,8 @@ def _rollout(wrapped, policy, opts: PlayOptions, out_dir: Path) -> dict:
   scale = env.step_dt if env.cfg.scale_rewards_by_dt else 1.0
   metrics = EpisodeMetrics(env.num_envs, list(env.reward_manager.active_terms), env.step_dt)
   velocity_cmd = velocity_command(env)
+  motion = motion_command(env)
+  mimic = None if motion is None else MimicMetrics(motion, plot_steps=opts.plot_steps)
   per_env_episodes = math.ceil(opts.num_episodes / env.num_envs)
   max_steps = (per_env_episodes + 1) * env.max_episode_length
   frames, cmd_trace, vel_trace = [], [], []
@@ -80,7 +83,10 @@ def _rollout(wrapped, policy, opts: PlayOptions, out_dir: Path) -> dict:
       command = env.command_manager.get_command(velocity_cmd[0])[:, :3].clone()
     with torch.inference_mode():
       actions = policy(obs)
+    target = None if mimic is None else mimic.target()
     obs, _, dones, _ = wrapped.step(actions)
+    if mimic is not None and target is not None:
+      mimic.step(target, dones)
     policy.reset(dones)  # zeroes the hidden state of finished envs (recurrent)
     if velocity_cmd is not None:
       data = env.scene[velocity_cmd[1]].data
@@ -97,6 +103,9 @@ def _rollout(wrapped, policy, opts: PlayOptions, out_dir: Path) -> dict:
     step += 1
   summary = metrics.summary()
   summary["steps"] = step
+  if mimic is not None:
+    summary["mimic"] = mimic.summary(summary["fall_rate"])
+    mimic.plot(out_dir / "mimic_joints.png", env.step_dt, f"{opts.task}: env 0 reference vs achieved")
   summary["velocity_command"] = None if velocity_cmd is None else velocity_cmd[0]
   if frames:
     from legged_robots.rl.video import write_video

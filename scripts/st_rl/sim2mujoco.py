@@ -48,6 +48,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
   add("--seed", type=int, default=0)
   add("--out", help="output folder")
   add("--no-video", action="store_true")
+  add("--reference", help="a motion clip shown in the video as a translucent robot beside the policy")
+  add("--reference-fps", type=float, help="frame rate of a --reference CSV (CSVs do not store it)")
   add("--keyframe", help="st_gym layout: MJCF keyframe of the default pose (default: the first)")
   add("--decimation", type=int, default=4, help="st_gym layout: physics steps per policy step")
   add("--obs-terms", help="st_gym layout: observation terms in order (name or name*scale)")
@@ -206,6 +208,28 @@ def plot(traces: dict[str, np.ndarray], effort: np.ndarray, path: Path, title: s
   plt.close(fig)
 
 
+def reference_ghost(args: argparse.Namespace, mjcf: Path):
+  """The --reference clip as a translucent robot (None without the flag)."""
+  if not args.reference:
+    return None
+  from legged_robots.deploy import DeployError
+  from legged_robots.deploy.ghost import Ghost
+  from refmotion_manager import MotionFormatError, RobotModel, load_motion
+  from refmotion_manager.kinematics import qpos_trajectory
+
+  path = Path(args.reference)
+  if path.suffix.lower() == ".csv" and args.reference_fps is None:
+    raise DeployError(
+      f"--reference {path} is a CSV, which does not store its rate: pass --reference-fps (e.g. 120)"
+    )
+  try:
+    clip = load_motion(path, fps=args.reference_fps)
+    model = RobotModel.from_mjcf(mjcf)
+    return Ghost(mjcf, qpos_trajectory(clip, model), clip.fps)
+  except (MotionFormatError, FileNotFoundError) as e:
+    raise DeployError(f"--reference: {e}") from None
+
+
 def run(args: argparse.Namespace) -> int:
   from legged_robots.deploy.closed_loop import VideoSink, frame_stride, run_closed_loop
 
@@ -225,7 +249,7 @@ def run(args: argparse.Namespace) -> int:
   if not args.no_video:
     fps = 1.0 / (frame_stride(runtime.contract.step_dt, 30.0) * runtime.contract.step_dt)
     writer = Mp4Writer(out / "video.mp4", fps, 640, 360)
-    video = VideoSink(writer.write, fps, 640, 360)
+    video = VideoSink(writer.write, fps, 640, 360, reference_ghost(args, mjcf))
   next_report = [5.0]
 
   def progress(info) -> None:

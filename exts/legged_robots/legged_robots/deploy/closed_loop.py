@@ -25,6 +25,7 @@ import mujoco
 import numpy as np
 
 from legged_robots.deploy.errors import DeployError, NonFiniteActionError
+from legged_robots.deploy.ghost import Ghost
 from legged_robots.deploy.motion_goals import goal_at, goal_tables
 from legged_robots.deploy.mujoco_sim import (
   ModelEdits,
@@ -219,8 +220,17 @@ class ClosedLoopResult:
 class VideoSink:
   """Renders frames of a tracking camera and hands them to ``write(frame)``."""
 
-  def __init__(self, write: Callable[[np.ndarray], None], fps: float, width: int = 640, height: int = 360):
+  def __init__(
+    self,
+    write: Callable[[np.ndarray], None],
+    fps: float,
+    width: int = 640,
+    height: int = 360,
+    ghost: Ghost | None = None,
+  ):
     self.write, self.fps, self.width, self.height = write, fps, width, height
+    self.ghost = ghost
+    """A translucent reference robot drawn beside the policy (``deploy.ghost``)."""
 
 
 def frame_stride(step_dt: float, fps: float) -> int:
@@ -256,7 +266,7 @@ def run_closed_loop(
         break
       steps.append(info)
       if renderer is not None and video is not None and k % stride == 0:
-        video.write(renderer.frame(loop.data))
+        video.write(renderer.frame(loop.data, video.ghost, loop.t))
       if progress is not None:
         progress(info)
       if info.tilt > TILT_LIMIT_RAD or info.height < HEIGHT_FRACTION * loop.start_height:

@@ -19,6 +19,7 @@ import numpy as np
 
 from legged_robots.deploy.contract import DeployContract
 from legged_robots.deploy.errors import DeployError, MissingFileError, PolicyMismatchError
+from legged_robots.deploy.ghost import Ghost
 from legged_robots.deploy.observations import RobotState, quat_apply_inverse
 
 GROUND = "st_gym_ground"
@@ -222,8 +223,12 @@ class TrackingRenderer:
     self._camera.trackbodyid = robot.root_body
     self._camera.distance, self._camera.elevation, self._camera.azimuth = 3.0, -15.0, 135.0
 
-  def frame(self, data: mujoco.MjData) -> np.ndarray:
+  def frame(self, data: mujoco.MjData, ghost: Ghost | None = None, t: float = 0.0) -> np.ndarray:
+    """The robot, and the reference robot ``ghost`` at time t beside it when given."""
     self._renderer.update_scene(data, self._camera, self._option)
+    if ghost is not None:
+      ghost.pose(t)
+      ghost.add_to(self._renderer.scene, self._option)
     # Shadows and reflections cost 4x the frame time in a software (OSMesa) renderer.
     self._renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = 0
     self._renderer.scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = 0

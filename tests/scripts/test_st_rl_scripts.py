@@ -144,6 +144,22 @@ def test_play_writes_metrics_plot_video_and_export(trained):
   assert (trained / "exported" / "policy.onnx").is_file()
 
 
+def _export_iteration(folder: Path) -> str:
+  return ort.InferenceSession(str(folder / "policy.onnx")).get_modelmeta().custom_metadata_map["iteration"]
+
+
+def test_play_of_an_older_checkpoint_exports_beside_the_newest(trained):
+  """exported/ stays the newest checkpoint's export; the older one gets exported/model_<i>/."""
+  log_root = trained.parent.parent
+  args = ["--experiment_name", EXP, "--load_run", trained.name, "--checkpoint", "0", "--no-video"]
+  args += ["--num_envs", "1", "--num_episodes", "1", "--episode_length_s", "0.2"]
+  result = _run("play.py", log_root, *args)
+  assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+  assert _export_iteration(trained / "exported") == "1"
+  assert _export_iteration(trained / "exported" / "model_0") == "0"
+  assert f"wrote {trained / 'play' / 'model_0'} and {trained / 'exported' / 'model_0'}" in result.stdout
+
+
 def _bad_inputs(run: Path) -> dict[str, tuple[str, list[str], str, str]]:
   """name -> (script, args, task, expected message regex)."""
   first_obs = __import__("yaml").safe_load((run / "exported" / "deploy.yaml").read_text())["observations"][0][

@@ -1,8 +1,9 @@
 """``run_play``: load a trained run, evaluate it headless on the task's play config.
 
-Writes, for checkpoint ``model_<i>.pt`` of run R:
-``R/exported/{policy.onnx,deploy.yaml}`` and ``R/play/model_<i>/{metrics.json,
-velocity.png,video.mp4}``. The env is the task's play variant; the policy interface
+Writes, for checkpoint ``model_<i>.pt`` of run R: its export, to ``R/exported/`` when it
+is R's newest checkpoint (refreshed) and to ``R/exported/model_<i>/`` when it is older
+(``R/exported/`` keeps the newest), and ``R/play/model_<i>/{metrics.json,velocity.png,
+video.mp4}``. The env is the task's play variant; the policy interface
 (actor observation terms, actions, decimation, physics dt) and the agent config are
 read back from ``R/params/`` so a run trained with overrides plays as it was trained.
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from legged_robots.deploy.runs import EXPORT_DIR
 from legged_robots.evaluation.metrics import EpisodeMetrics
 from legged_robots.evaluation.mimic_metrics import MimicMetrics, motion_command
 from legged_robots.rl import checkpoint as ckpt
@@ -147,6 +149,16 @@ def _style_report(motion, exported: Path, out: Path, opts: PlayOptions) -> dict:
   }
 
 
+def export_folder(checkpoint: Path) -> Path:
+  """``<run>/exported`` for the run's newest checkpoint, ``<run>/exported/model_<i>`` for an
+  older one: ``exported/`` always holds the newest checkpoint's export."""
+  run_dir = checkpoint.parent
+  checkpoints = ckpt.list_checkpoints(run_dir)
+  if checkpoints and checkpoints[-1][1].resolve() == checkpoint.resolve():
+    return run_dir / EXPORT_DIR
+  return run_dir / EXPORT_DIR / checkpoint.stem
+
+
 def run_play(opts: PlayOptions) -> Path:
   """Evaluate a checkpoint; return the folder holding metrics.json."""
   overrides = checked_overrides(opts.overrides)
@@ -176,7 +188,8 @@ def run_play(opts: PlayOptions) -> Path:
     runner = runner_class(cfgs.agent)(wrapped, asdict(cfgs.agent), opts.task, None, device)
     runner.load(str(path), load_cfg={"actor": True}, map_location=device)
     policy = runner.get_inference_policy(device=device)
-    runner.export(run_dir / "exported", iteration=int(data["iter"]))
+    exported = export_folder(path)
+    runner.export(exported, iteration=int(data["iter"]))
     out_dir = run_dir / "play" / path.stem
     out_dir.mkdir(parents=True, exist_ok=True)
     print(f"[st_rl] playing {path} for {opts.num_episodes} episodes", flush=True)
@@ -186,8 +199,8 @@ def run_play(opts: PlayOptions) -> Path:
   summary.update(task=opts.task, checkpoint=str(path), iteration=int(data["iter"]))
   motion = getattr(cfgs.env, "motion", None)
   if motion is not None:
-    summary["style"] = _style_report(motion, run_dir / "exported", out_dir / "style", opts)
+    summary["style"] = _style_report(motion, exported, out_dir / "style", opts)
   (out_dir / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
   print(json.dumps(summary, indent=2), flush=True)
-  print(f"[st_rl] wrote {out_dir} and {run_dir / 'exported'}", flush=True)
+  print(f"[st_rl] wrote {out_dir} and {exported}", flush=True)
   return out_dir

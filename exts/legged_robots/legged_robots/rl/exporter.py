@@ -1,5 +1,9 @@
 """Export a trained actor to ``exported/policy.onnx`` + ``exported/deploy.yaml``.
 
+The folder is written whole: its files go to a staging folder that is then renamed into
+place (``rl/run_dir.publish_export``), so a kill at any moment leaves the previous
+complete export, never a policy of one save beside the deploy.yaml of another.
+
 The ONNX graph is rsl_rl's own export wrapper (``model.as_onnx()``): empirical obs
 normalization, MLP (and RNN), deterministic mean output. A recurrent policy takes and
 returns its hidden state (``obs, h_in, c_in -> actions, h_out, c_out`` for LSTM), so the
@@ -19,9 +23,10 @@ from mjlab.envs import ManagerBasedRlEnv
 from rsl_rl.models import MLPModel
 
 from legged_robots.deploy import DeployContract, PolicySpec
-from legged_robots.rl.checkpoint import atomic_write
 from legged_robots.deploy.motion_goals import GOALS_SUFFIX
+from legged_robots.rl.checkpoint import atomic_write
 from legged_robots.rl.contract_builder import build_contract, robot_mjcf
+from legged_robots.rl.run_dir import publish_export
 from legged_robots.tasks.mdp.motion_command import MotionCommand
 
 OPSET = 18
@@ -106,8 +111,26 @@ def export_policy(
   iteration: int | None = None,
   clip_actions: float | None = None,
 ) -> DeployContract:
-  """Write out_dir/{policy.onnx,robot.xml,deploy.yaml}; return the contract. clip_actions:
-  the agent's clamp on raw actions (rsl_rl's wrapper applies it before the env)."""
+  """Write out_dir/{policy.onnx,robot.xml,deploy.yaml} as one folder swap; return the
+  contract. clip_actions: the agent's clamp on raw actions (rsl_rl's wrapper applies it
+  before the env)."""
+  written: list[DeployContract] = []
+
+  def write(staging: Path) -> None:
+    written.append(_write_export(actor, env, task_id, staging, iteration, clip_actions))
+
+  publish_export(out_dir, write)
+  return written[0]
+
+
+def _write_export(
+  actor: MLPModel,
+  env: ManagerBasedRlEnv,
+  task_id: str,
+  out_dir: Path,
+  iteration: int | None,
+  clip_actions: float | None,
+) -> DeployContract:
   action_dim = int(env.action_manager.total_action_dim)
   contract = build_contract(env, task_id, policy_spec(actor, action_dim), clip_actions)
   export_onnx(actor, out_dir / ONNX_NAME, onnx_metadata(contract, iteration))

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from mjlab.envs import ManagerBasedRlEnvCfg
+from mjlab.envs import ManagerBasedRlEnv, ManagerBasedRlEnvCfg
 from mjlab.rl import RslRlOnPolicyRunnerCfg, RslRlVecEnvWrapper
 
 from legged_robots.rl.cfg_yaml import find_opaque, load_cfg
@@ -69,11 +69,18 @@ def set_if_given(cfg: Any, field: str, value: Any) -> None:
     setattr(cfg, field, value)
 
 
-def policy_io_sizes(env: RslRlVecEnvWrapper, agent: RslRlOnPolicyRunnerCfg) -> tuple[int, int]:
-  """(actor input size, action size) as rsl_rl will build the actor."""
-  obs = env.get_observations()
-  groups = agent.obs_groups["actor"]
-  return sum(int(obs[g].shape[-1]) for g in groups), int(env.num_actions)
+def policy_io_sizes(
+  env: ManagerBasedRlEnv | RslRlVecEnvWrapper, agent: RslRlOnPolicyRunnerCfg
+) -> tuple[int, int]:
+  """(actor input size, action size) as rsl_rl will build the actor, from the managers'
+  sizes (no step, no reset: callable before anything is written)."""
+  base = env.unwrapped
+  obs_dim = 0
+  for group in agent.obs_groups["actor"]:
+    dim = base.observation_manager.group_obs_dim[group]
+    assert isinstance(dim, tuple), f"rsl_rl needs observation group {group} concatenated"
+    obs_dim += int(dim[-1])
+  return obs_dim, int(base.action_manager.total_action_dim)
 
 
 def restore_training_interface(cfgs: TaskCfgs, run_dir: Path) -> None:

@@ -7,14 +7,14 @@ bad input never writes into ``logs/``.
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
 from legged_robots.rl import checkpoint as ckpt
 from legged_robots.rl.cfg_yaml import dump_cfg
-from legged_robots.rl.errors import StRlError
+from legged_robots.rl.run_dir import TrainLock, claim_run_dir, clean_stale, write_run_info
 from legged_robots.rl.task_cfg import (
   apply_cfg_overrides,
   checked_overrides,
@@ -74,15 +74,19 @@ def _apply_flags(opts: TrainOptions, cfgs, device: str) -> None:
   env.seed = agent.seed
 
 
-def _new_run_dir(experiment_dir: Path, run_name: str) -> Path:
-  name = datetime.now().strftime("%Y-%m-%d_%H-%M-%S") + (f"_{run_name}" if run_name else "")
-  run_dir = experiment_dir / name
-  if run_dir.exists():
-    raise StRlError(
-      f"run folder {run_dir} already exists (two runs started in the same second); "
-      "pass a different --run_name."
-    )
-  return run_dir
+def _start_run(experiment_dir: Path, run_name: str | None) -> Path:
+  """Clean what killed runs left in the experiment, then claim a new run folder."""
+  runs = [p for p in experiment_dir.iterdir() if p.is_dir()] if experiment_dir.is_dir() else []
+  for path in clean_stale(runs):
+    print(f"[st_rl] cleaned up after an interrupted run: {path}", flush=True)
+  return claim_run_dir(experiment_dir, run_name)
+
+
+def _drop_if_empty(run_dir: Path) -> None:
+  """A run that failed before its first checkpoint leaves no folder behind."""
+  if not ckpt.list_checkpoints(run_dir):
+    shutil.rmtree(run_dir, ignore_errors=True)
+    print(f"[st_rl] removed {run_dir}: the run stopped before its first checkpoint", flush=True)
 
 
 def run_train(opts: TrainOptions) -> Path:
@@ -106,33 +110,41 @@ def run_train(opts: TrainOptions) -> Path:
   from legged_robots.rl.runner import runner_class
   from legged_robots.tasks.registry import env_class
 
-  run_dir = _new_run_dir(experiment_dir, agent.run_name)
   render_mode = "rgb_array" if opts.video else None
   env = env_class(opts.task)(cfg=cfgs.env, device=device, render_mode=render_mode)
   try:
-    if opts.video:
-      from legged_robots.rl.video import PeriodicVideoRecorder
-
-      env = PeriodicVideoRecorder(env, run_dir / "videos" / "train", opts.video_interval, opts.video_length)
-    wrapped = RslRlVecEnvWrapper(env, clip_actions=agent.clip_actions)
     if resume_data is not None:
       assert resume_path is not None
-      ckpt.check_fits(resume_path, resume_data, *policy_io_sizes(wrapped, agent))
+      ckpt.check_fits(resume_path, resume_data, *policy_io_sizes(env, agent))
       if isinstance(agent, StRlAmpRunnerCfg):
         from legged_robots.rl.amp.algorithm import check_amp_state
 
         check_amp_state(resume_data, str(resume_path))
 
     # All inputs are valid: from here on the run folder is written.
-    dump_cfg(cfgs.env, run_dir / "params" / "env.yaml")
-    dump_cfg(agent, run_dir / "params" / "agent.yaml")
-    print(f"[st_rl] logging to {run_dir}", flush=True)
-    runner = runner_class(agent)(wrapped, asdict(agent), opts.task, str(run_dir), device)
-    runner.add_git_repo_to_log(__file__)
-    if resume_path is not None:
-      print(f"[st_rl] resuming from {resume_path}", flush=True)
-      runner.load(str(resume_path))
-    runner.learn(num_learning_iterations=agent.max_iterations, init_at_random_ep_len=True)
+    run_dir = _start_run(experiment_dir, agent.run_name)
+    lock = TrainLock(run_dir)
+    try:
+      if opts.video:
+        from legged_robots.rl.video import PeriodicVideoRecorder
+
+        env = PeriodicVideoRecorder(env, run_dir / "videos" / "train", opts.video_interval, opts.video_length)
+      wrapped = RslRlVecEnvWrapper(env, clip_actions=agent.clip_actions)
+      write_run_info(run_dir, opts.task, resume_path)
+      dump_cfg(cfgs.env, run_dir / "params" / "env.yaml")
+      dump_cfg(agent, run_dir / "params" / "agent.yaml")
+      print(f"[st_rl] logging to {run_dir}", flush=True)
+      runner = runner_class(agent)(wrapped, asdict(agent), opts.task, str(run_dir), device)
+      runner.add_git_repo_to_log(__file__)
+      if resume_path is not None:
+        print(f"[st_rl] resuming from {resume_path}", flush=True)
+        runner.load(str(resume_path))
+      runner.learn(num_learning_iterations=agent.max_iterations, init_at_random_ep_len=True)
+    except BaseException:
+      _drop_if_empty(run_dir)
+      raise
+    finally:
+      lock.release()
   finally:
     env.close()
   return run_dir

@@ -10,13 +10,16 @@ Public API (stable names):
   (schema: docs/motion_format.md).
 - ``load_motion(path, fmt=None, ...)`` / ``save_motion(clip, path, fmt=None, ...)``: any
   supported format — "canonical", "mjlab" (mjlab/BeyondMimic npz), "lafan_csv"
-  (LAFAN1-retargeted G1 CSV), "stgym_pkl" (st_gym pkl).
+  (LAFAN1-retargeted G1 CSV), "stgym_pkl" (st_gym pkl). A CSV's rate is never assumed:
+  pass ``fps=`` or name it in the file (``walk_120hz.csv``); ``rate_from_name(path)``
+  reads it, and a name whose rate disagrees with the clip's is an error in any format.
 - ``RobotModel.from_mjcf(path)``: joint names, limits and bodies of an MJCF;
   ``default_g1_mjcf()`` finds the G1 MJCF inside an installed mjlab without importing it.
 - ``remap_joints(clip, names, fill=None)``, ``G1_29DOF_JOINT_NAMES``, ``G1_23DOF_JOINT_NAMES``.
 - Processing: ``resample``, ``trim``, ``loop``, ``blend``, ``with_body_poses`` (FK through
   MuJoCo), ``body_states`` (poses and velocities), ``derivatives`` (finite differences).
-- ``validate_clip(clip, model, config, strict)`` -> ``ValidationReport``.
+- ``validate_clip(clip, model, config, strict)`` -> ``ValidationReport``; its foot checks
+  use ``contact.foot_contacts`` (each foot's lowest collision point and its speed there).
 - ``MotionLibrary(clips, device, body_names=None, weights=None)``: batched
   ``sample(clip_ids, times)`` and ``sample_amp_window(clip_ids, times, num_frames, dt)``,
   ``sample_clip_ids(n)`` (weighted), ``sample_times(clip_ids)`` (random starts).
@@ -33,7 +36,7 @@ from pathlib import Path
 from refmotion_manager import derivatives
 from refmotion_manager.clip import MotionClip
 from refmotion_manager.errors import MotionFormatError
-from refmotion_manager.formats import FORMATS, detect_format, load_motion, save_motion
+from refmotion_manager.formats import FORMATS, detect_format, load_motion, rate_from_name, save_motion
 from refmotion_manager.joints import (
   G1_23DOF_JOINT_NAMES,
   G1_29DOF_JOINT_NAMES,
@@ -83,6 +86,7 @@ __all__ = [
   "detect_format",
   "load_motion",
   "loop",
+  "rate_from_name",
   "remap_joints",
   "resample",
   "save_motion",

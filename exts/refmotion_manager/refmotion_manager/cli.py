@@ -21,7 +21,8 @@ def _input_options(p: argparse.ArgumentParser) -> None:
   p.add_argument(
     "--input-fps",
     type=float,
-    help="input rate: required meaning for CSVs (default 30), a check for formats that store it",
+    help="input rate: required for a CSV unless its name carries it (walk_120hz.csv); "
+    "a check for formats that store it",
   )
   p.add_argument(
     "--joint-names", help="column names for CSV/mjlab inputs: g1_29dof, g1_23dof or a comma-separated list"

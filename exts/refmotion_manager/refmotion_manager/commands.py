@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import numpy as np
 from refmotion_manager import processing
 from refmotion_manager.clip import MotionClip
 from refmotion_manager.errors import MotionFormatError
-from refmotion_manager.formats import detect_format, load_motion, save_motion
+from refmotion_manager.formats import detect_format, load_motion, rate_from_name, save_motion
 from refmotion_manager.joints import remap_joints, resolve_joint_set
 from refmotion_manager.kinematics import with_body_poses
 from refmotion_manager.model import RobotModel, default_g1_mjcf
@@ -84,6 +85,8 @@ def convert(args: argparse.Namespace) -> int:
     clip = with_body_poses(clip, model)
   save_motion(clip, dst, to_format, model=model)
   print(f"wrote {dst} ({clip.num_frames} frames at {clip.fps:g} fps, {len(clip.joint_names)} joints)")
+  if (to_format or detect_format(dst)) == "lafan_csv" and rate_from_name(dst) is None:
+    print(f"  a CSV does not store its rate: read it back with --input-fps {clip.fps:g}")
   return 0
 
 
@@ -94,18 +97,19 @@ def validate(args: argparse.Namespace) -> int:
     min_duration_s=args.min_duration,
     root_height_range=tuple(args.root_height),
   )
-  failed = 0
+  failed = unreadable = 0
   for path in args.paths:
     try:
       clip = _load(args, path, model)
-    except MotionFormatError as err:
-      print(f"{path}: FAILED to load\n  error: {err}")
-      failed += 1
+    except (MotionFormatError, FileNotFoundError) as err:
+      # Like every sub-command: one line on stderr and exit 2; the other files still run.
+      print(f"error: {err}", file=sys.stderr)
+      unreadable += 1
       continue
     report = validate_clip(clip, model, config, strict=args.strict)
     print(report.to_text())
     failed += 0 if report.ok else 1
-  return 1 if failed else 0
+  return 2 if unreadable else 1 if failed else 0
 
 
 def synthesize(args: argparse.Namespace) -> int:

@@ -10,11 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-import mujoco
 import numpy as np
 
 from refmotion_manager.clip import MotionClip
-from refmotion_manager.kinematics import qpos_trajectory
+from refmotion_manager.contact import foot_contacts
 from refmotion_manager.model import RobotModel
 
 Severity = Literal["error", "warning"]
@@ -38,7 +37,8 @@ class ValidationConfig:
   contact_height: float = 0.02
   """A foot whose lowest point is below this height (m) is on the ground."""
   skate_speed: float = 0.25
-  """Horizontal speed (m/s) of a foot on the ground above which it skates."""
+  """Horizontal speed (m/s) of the foot at its lowest point, while on the ground, above
+  which it skates (``contact.foot_contacts``: a heel-to-toe roll does not count)."""
 
 
 @dataclass(frozen=True)
@@ -207,38 +207,9 @@ def _check_joint_limits(
 def foot_heights(
   clip: MotionClip, model: RobotModel, foot_bodies: tuple[str, ...]
 ) -> tuple[np.ndarray, np.ndarray]:
-  """Lowest collision-geom point (T, F) and body-origin xy (T, F, 2) of each foot."""
-  m = model.mj_model
-  d = mujoco.MjData(m)
-  feet = [model.body_id(n) for n in foot_bodies]
-  geoms = [
-    [g for g in range(m.ngeom) if m.geom_bodyid[g] == b and (m.geom_contype[g] or m.geom_conaffinity[g])]
-    for b in feet
-  ]
-  qpos = qpos_trajectory(clip, model)
-  low = np.zeros((clip.num_frames, len(feet)))
-  xy = np.zeros((clip.num_frames, len(feet), 2))
-  for t in range(clip.num_frames):
-    d.qpos[:] = qpos[t]
-    mujoco.mj_kinematics(m, d)
-    for k, (b, gs) in enumerate(zip(feet, geoms, strict=True)):
-      xy[t, k] = d.xpos[b, :2]
-      low[t, k] = min((geom_bottom(m, d, g) for g in gs), default=d.xpos[b, 2])
-  return low, xy
-
-
-def geom_bottom(m: mujoco.MjModel, d: mujoco.MjData, g: int) -> float:
-  """Lowest world z of a geom: exact for spheres, capsules and boxes, AABB otherwise."""
-  z, rot, size = d.geom_xpos[g, 2], d.geom_xmat[g].reshape(3, 3), m.geom_size[g]
-  kind = m.geom_type[g]
-  if kind == mujoco.mjtGeom.mjGEOM_SPHERE:
-    return float(z - size[0])
-  if kind == mujoco.mjtGeom.mjGEOM_CAPSULE:
-    return float(z - abs(rot[2, 2]) * size[1] - size[0])
-  if kind == mujoco.mjtGeom.mjGEOM_BOX:
-    return float(z - np.abs(rot[2]) @ size)
-  center, half = m.geom_aabb[g, :3], m.geom_aabb[g, 3:]
-  return float(z + rot[2] @ center - np.abs(rot[2]) @ half)
+  """Lowest collision-geom point of each foot: its height (T, F) and its xy (T, F, 2)."""
+  contacts = foot_contacts(clip, model, foot_bodies)
+  return contacts.height, contacts.point[..., :2]
 
 
 def _check_feet(clip: MotionClip, model: RobotModel, cfg: ValidationConfig, report: ValidationReport) -> None:
@@ -251,8 +222,8 @@ def _check_feet(clip: MotionClip, model: RobotModel, cfg: ValidationConfig, repo
       "foot penetration/skating not checked (set foot_bodies)",
     )
     return
-  low, xy = foot_heights(clip, model, feet)
-  speed = np.linalg.norm(np.gradient(xy, clip.dt, axis=0), axis=-1)
+  contacts = foot_contacts(clip, model, feet)
+  low, speed = contacts.height, contacts.speed_xy
   for k, name in enumerate(feet):
     frame = int(low[:, k].argmin())
     if low[frame, k] < -cfg.penetration_tol:
@@ -270,6 +241,7 @@ def _check_feet(clip: MotionClip, model: RobotModel, cfg: ValidationConfig, repo
       report.add(
         "warning",
         "foot_skating",
-        f"{name} slides at {speed[frame, k]:.2f} m/s while on the ground in {int(skating.sum())} frame(s)",
+        f"{name} slides at {speed[frame, k]:.2f} m/s at its lowest point while on the ground "
+        f"in {int(skating.sum())} frame(s)",
         frame,
       )

@@ -36,7 +36,9 @@ def test_convert_csv_to_23dof_npz_at_50fps_and_validate(tmp_path, capsys, clip, 
   src = save_motion(clip, tmp_path / "in.csv")
   before = digest(src)
   out = tmp_path / "out.npz"
-  code, text, _ = run(capsys, "convert", str(src), str(out), "--joints", "g1_23dof", "--fps", "50")
+  code, text, _ = run(
+    capsys, "convert", str(src), str(out), "--input-fps", "30", "--joints", "g1_23dof", "--fps", "50"
+  )
   assert code == 0 and "23 joints" in text
   converted = MotionClip.load(out)
   assert converted.fps == 50 and len(converted.joint_names) == 23
@@ -72,7 +74,7 @@ def test_csv_with_wrong_column_count(tmp_path, capsys, digest):
     "0,0,0.8,0,0,0,1," + ",".join(["0"] * 29) + "\n0,0,0.8,0,0,0,1," + ",".join(["0"] * 28) + "\n"
   )
   before = digest(path)
-  code, _, err = run(capsys, "convert", str(path), str(tmp_path / "o.npz"))
+  code, _, err = run(capsys, "convert", str(path), str(tmp_path / "o.npz"), "--input-fps", "30")
   assert code == 2
   assert "short.csv: row 2: 35 columns, expected 36 (7 root + 29 joints)" in err
   assert "Fix:" in err and digest(path) == before
@@ -109,6 +111,39 @@ def test_mismatched_fps(tmp_path, capsys, clip, digest):
   code, text, _ = run(capsys, "validate", str(path), "--expected-fps", "50")
   assert code == 1 and "clip is 30 fps, expected 50" in text
   assert digest(path) == before
+
+
+def test_csv_without_a_rate_exits_2_with_one_line(tmp_path, capsys, clip, digest):
+  path = save_motion(clip, tmp_path / "walk.csv")
+  before = digest(path)
+  good = clip.save(tmp_path / "good.npz")
+  for argv in (
+    ("inspect", str(path)),
+    ("convert", str(path), str(tmp_path / "o.npz")),
+    ("validate", str(good), str(path)),
+  ):
+    code, text, err = run(capsys, *argv)
+    assert code == 2, argv
+    (line,) = err.strip().splitlines()
+    assert (
+      line.startswith(f"error: {path}: frame rate: a CSV does not store its rate") and "--input-fps" in line
+    )
+  assert "good.npz: OK" in text  # validate still checked the readable file
+  assert not (tmp_path / "o.npz").exists() and digest(path) == before
+  code, text, _ = run(capsys, "inspect", str(path), "--input-fps", "120")
+  assert code == 0 and "fps: 120" in text
+
+
+def test_rate_in_the_file_name_is_used_and_checked(tmp_path, capsys, clip):
+  path = save_motion(clip, tmp_path / "walk_30hz.csv")
+  code, text, _ = run(capsys, "inspect", str(path))
+  assert code == 0 and "fps: 30" in text
+  code, _, err = run(capsys, "convert", str(path), str(tmp_path / "o.npz"), "--input-fps", "120")
+  assert code == 2 and len(err.strip().splitlines()) == 1
+  assert "the file name says 30 fps, but 120 fps was given" in err
+  code, text, _ = run(capsys, "convert", str(path), str(tmp_path / "out.csv"), "--fps", "50")
+  assert code == 0 and "read it back with --input-fps 50" in text
+  assert load_motion(tmp_path / "out.csv", fps=50.0).fps == 50.0
 
 
 def test_convert_refuses_to_overwrite_its_input(tmp_path, capsys, clip, digest):

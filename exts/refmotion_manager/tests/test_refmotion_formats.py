@@ -1,4 +1,5 @@
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,10 +10,12 @@ from refmotion_manager import (
   MotionClip,
   MotionFormatError,
   load_motion,
+  rate_from_name,
   remap_joints,
   save_motion,
   with_body_poses,
 )
+from refmotion_manager.formats.lafan_csv import load_lafan_csv
 from refmotion_manager.formats.stgym_pkl import stgym_motion_names
 
 S = np.sqrt(0.5)
@@ -35,7 +38,7 @@ def test_lafan_csv_layout_is_xyz_then_xyzw_then_joints(tmp_path):
   row[7 + G1_29DOF_JOINT_NAMES.index("left_knee_joint")] = 0.5
   path = tmp_path / "walk.csv"
   path.write_text("\n".join(",".join(str(float(v)) for v in row) for _ in range(2)) + "\n")
-  clip = load_motion(path)
+  clip = load_motion(path, fps=30.0)
   assert clip.fps == 30.0 and clip.joint_names == G1_29DOF_JOINT_NAMES
   np.testing.assert_allclose(clip.root_quat_wxyz[0], [S, 0, 0, S])
   np.testing.assert_allclose(clip.root_pos[1], [1.0, 2.0, 0.8])
@@ -44,7 +47,7 @@ def test_lafan_csv_layout_is_xyz_then_xyzw_then_joints(tmp_path):
 
 @pytest.mark.parametrize("suffix", [".csv", ".pkl", ".npz"])
 def test_round_trip_through_each_format(tmp_path, clip, suffix):
-  path = save_motion(clip, tmp_path / f"clip{suffix}")
+  path = save_motion(clip, tmp_path / f"clip_30hz{suffix}")  # a CSV's rate from its name
   assert_same_motion(load_motion(path), clip, tol=1e-12)
 
 
@@ -60,7 +63,13 @@ def test_round_trip_through_mjlab_npz(tmp_path, clip, g1):
 
 def test_chain_of_all_formats_keeps_angles_to_1e6(tmp_path, clip, g1):
   current = clip
-  for name, fmt in (("a.csv", None), ("b.pkl", None), ("c.npz", "mjlab"), ("d.npz", None), ("e.csv", None)):
+  for name, fmt in (
+    ("a_30fps.csv", None),
+    ("b.pkl", None),
+    ("c.npz", "mjlab"),
+    ("d.npz", None),
+    ("e_fps30.csv", None),
+  ):
     path = save_motion(current, tmp_path / name, fmt, model=g1)
     current = load_motion(path, model=g1)
   assert_same_motion(current, clip)
@@ -146,9 +155,82 @@ def test_23_to_29_needs_explicit_wrist_values(clip):
   np.testing.assert_array_equal(full.joint_pos[:, 19:22], 0.0)
 
 
-def test_lafan_csv_requires_30_fps(tmp_path, clip):
-  with pytest.raises(MotionFormatError, match="convert --fps 30"):
-    save_motion(clip.replace(fps=50.0), tmp_path / "x.csv")
+def _csv_rows(tmp_path, name: str, frames: int = 3) -> Path:
+  path = tmp_path / name
+  path.write_text(
+    "\n".join(",".join(["0", "0", "0.8", "0", "0", "0", "1"] + ["0"] * 29) for _ in range(frames))
+  )
+  return path
+
+
+def test_a_csv_rate_is_never_assumed(tmp_path):
+  path = _csv_rows(tmp_path, "walk.csv")
+  for read in (load_motion, load_lafan_csv):
+    with pytest.raises(MotionFormatError) as err:
+      read(path)
+    assert str(err.value).startswith(f"{path}: frame rate: a CSV does not store its rate")
+    assert "fps=" in str(err.value) and "--input-fps" in str(err.value) and "e.g. 120" in str(err.value)
+  assert load_motion(path, fps=120.0).fps == 120.0 and load_lafan_csv(path, fps=25.0).fps == 25.0
+
+
+@pytest.mark.parametrize(
+  ("name", "rate"),
+  [
+    ("G1_Take_102.bvh_60hz.csv", 60.0),
+    ("walk60Hz.csv", 60.0),
+    ("run_120FPS.csv", 120.0),
+    ("take_fps30.pkl", 30.0),
+    ("fps25.npz", 25.0),
+    ("clip.29.97fps.csv", 29.97),
+    ("walk_60hz_60hz.csv", 60.0),
+    ("walk.csv", None),
+    ("idle_turn_360_001__A047.csv", None),
+    ("c30.npz", None),
+    ("hzfps.csv", None),
+  ],
+)
+def test_rate_from_name(name, rate):
+  assert rate_from_name(name) == rate
+
+
+def test_a_name_with_two_rates_is_an_error(tmp_path):
+  with pytest.raises(
+    MotionFormatError, match=r"walk_60hz_fps30\.csv: file name: names several rates \(30, 60\)"
+  ):
+    load_motion(_csv_rows(tmp_path, "walk_60hz_fps30.csv"))
+
+
+def test_a_csv_reads_at_its_named_rate_and_a_contradiction_stops(tmp_path):
+  path = _csv_rows(tmp_path, "G1_Take_102.bvh_60hz.csv")
+  assert load_motion(path).fps == 60.0 and load_lafan_csv(path).fps == 60.0
+  assert load_motion(path, fps=60.0).fps == 60.0
+  for read in (load_motion, load_lafan_csv):
+    with pytest.raises(
+      MotionFormatError, match=r"60hz\.csv: frame rate: the file name says 60 fps, but 120 fps was given"
+    ):
+      read(path, fps=120.0)
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".pkl"])
+def test_a_stored_rate_must_agree_with_the_name(tmp_path, clip, suffix):
+  assert load_motion(save_motion(clip, tmp_path / f"walk_30hz{suffix}")).fps == 30.0
+  with pytest.raises(MotionFormatError, match="the name says 60 fps, but the clip is 30 fps"):
+    save_motion(clip, tmp_path / f"walk_60hz{suffix}")
+  assert not (tmp_path / f"walk_60hz{suffix}").exists()
+  wrong = tmp_path / f"walk_60hz{suffix}"
+  save_motion(clip, tmp_path / f"walk{suffix}").rename(wrong)
+  with pytest.raises(
+    MotionFormatError, match=r"60hz\.\w+: frame rate: the file name says 60 fps, but the file stores 30 fps"
+  ):
+    load_motion(wrong)
+
+
+def test_a_csv_is_written_at_the_clip_rate(tmp_path, clip):
+  clip50 = clip.replace(fps=50.0)
+  path = save_motion(clip50, tmp_path / "x.csv")
+  assert_same_motion(load_motion(path, fps=50.0), clip50, tol=1e-12)
+  with pytest.raises(MotionFormatError, match="the name says 30 fps, but the clip is 50 fps"):
+    save_motion(clip50, tmp_path / "x_30hz.csv")
 
 
 def test_declared_fps_that_contradicts_the_file_is_an_error(tmp_path, clip):

@@ -1,3 +1,4 @@
+import mujoco
 import numpy as np
 import pytest
 
@@ -5,11 +6,31 @@ from refmotion_manager import (
   G1_29DOF_JOINT_NAMES,
   MotionClip,
   ValidationConfig,
+  body_states,
   load_motion,
+  quat,
   shipped_clips,
   validate_clip,
 )
+from refmotion_manager.contact import foot_contacts, geom_lowest_point
 from refmotion_manager.synth.generate import ankle_height
+
+# Three geoms whose lowest points are easy to compute by hand.
+TOY_GEOMS = """
+<mujoco>
+  <worldbody>
+    <geom name="ball" type="sphere" size="0.05" pos="1 2 3"/>
+    <geom name="stick" type="capsule" fromto="0 0 1 0.3 0 1.4" size="0.02"/>
+    <geom name="brick" type="box" size="0.1 0.2 0.3" pos="0 0 1" euler="30 0 0"/>
+  </worldbody>
+</mujoco>
+"""
+
+
+@pytest.fixture
+def toy_geoms() -> tuple[mujoco.MjModel, mujoco.MjData]:
+  m = mujoco.MjModel.from_xml_string(TOY_GEOMS)
+  return m, mujoco.MjData(m)
 
 
 def standing(g1, frames: int = 51, fps: float = 50.0) -> MotionClip:
@@ -90,3 +111,84 @@ def test_non_unit_quaternion_is_an_error(g1):
 def test_shipped_clips_validate_strictly(g1, path):
   report = validate_clip(load_motion(path), g1, ValidationConfig(expected_fps=50.0), strict=True)
   assert report.ok, report.to_text()
+
+
+FEET = ("left_ankle_roll_link", "right_ankle_roll_link")
+
+
+def _ankle_pitch_clip(pitch: np.ndarray, root_pos: np.ndarray, fps: float) -> MotionClip:
+  joint_pos = np.zeros((len(pitch), 29))
+  for name in ("left_ankle_pitch_joint", "right_ankle_pitch_joint"):
+    joint_pos[:, G1_29DOF_JOINT_NAMES.index(name)] = pitch
+  quats = np.tile([1.0, 0.0, 0.0, 0.0], (len(pitch), 1))
+  return MotionClip(fps, G1_29DOF_JOINT_NAMES, root_pos, quats, joint_pos)
+
+
+def heel_to_toe_roll(g1, slide_speed: float = 0.0, fps: float = 120.0) -> MotionClip:
+  """Straight legs; both ankles pitch from toes-up to heels-up (-0.5 -> +0.5 rad in 0.2 s,
+  5 rad/s, between 0.4 s holds). The sole's long capsule (foot4_collision) rolls over its
+  heel end, then its toe end: the pelvis moves so that the centre of the end that is down
+  stays put one capsule radius above the ground. `slide_speed` then drags everything along x."""
+  t = np.arange(round(1.0 * fps) + 1) / fps
+  pitch = np.interp(t, [0.4, 0.6], [-0.5, 0.5])
+  m = g1.mj_model
+  g = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_GEOM, "left_foot4_collision")
+  axis = quat.rotate(m.geom_quat[g], np.array([0.0, 0.0, 1.0]))
+  heel, toe = sorted(
+    (m.geom_pos[g] - m.geom_size[g, 1] * axis, m.geom_pos[g] + m.geom_size[g, 1] * axis), key=lambda p: p[0]
+  )
+  # Which end is down at negative pitch: the one lower after a small negative pitch.
+  probe = body_states(_ankle_pitch_clip(np.array([-0.1, 0.0]), np.zeros((2, 3)), fps), g1, FEET[:1])
+  low_end_neg = min((heel, toe), key=lambda p: (probe.pos[0, 0] + quat.rotate(probe.quat[0, 0], p))[2])
+  high_end_neg = toe if low_end_neg is heel else heel
+  flat = [probe.pos[1, 0] + quat.rotate(probe.quat[1, 0], p) for p in (low_end_neg, high_end_neg)]
+  states = body_states(_ankle_pitch_clip(pitch, np.zeros((len(t), 3)), fps), g1, FEET[:1])
+  pivot_b = np.where((pitch < 0)[:, None], low_end_neg, high_end_neg)
+  pivot_w = states.pos[:, 0] + quat.rotate(states.quat[:, 0], pivot_b)
+  radius = m.geom_size[g, 0]
+  target = np.where((pitch < 0)[:, None], flat[0], flat[1]) - [0.0, 0.0, flat[0][2] - radius]
+  root = target - pivot_w
+  root[:, 0] += slide_speed * t
+  return _ankle_pitch_clip(pitch, root, fps)
+
+
+def test_heel_to_toe_roll_is_not_skating_but_the_ankle_origin_would_be(g1):
+  clip = heel_to_toe_roll(g1)
+  contacts = foot_contacts(clip, g1, FEET)
+  assert np.abs(contacts.height).max() < 2e-3  # on the ground throughout, heel then toe
+  # The contact moves heel -> toe by the sole's length (18.6 cm), the point itself stays put.
+  travel = contacts.point[-1, :, 0] - contacts.point[0, :, 0]
+  np.testing.assert_allclose(travel, 0.186, atol=0.01)
+  # The old measure, the ankle body origin, swings forward while the foot is down.
+  origin_speed = np.linalg.norm(body_states(clip, g1, FEET).lin_vel[..., :2], axis=-1)
+  skate_speed = ValidationConfig().skate_speed
+  assert origin_speed.max() > 1.5 * skate_speed
+  # At the lowest point only the capsule's rounding (r = 1 cm, 5 rad/s) moves: <= 5 cm/s.
+  assert contacts.speed_xy.max() < 0.06
+  report = validate_clip(clip, g1, strict=True)
+  assert report.ok and not report.issues, report.to_text()
+
+
+def test_a_sliding_planted_foot_is_skating(g1):
+  clip = heel_to_toe_roll(g1, slide_speed=0.4)
+  report = validate_clip(clip, g1)
+  skating = [i for i in report.issues if i.check == "foot_skating"]
+  assert len(skating) == 2 and all(f"in {clip.num_frames} frame(s)" in i.message for i in skating)
+  np.testing.assert_allclose(foot_contacts(clip, g1, FEET).speed_xy, 0.4, atol=0.06)
+
+
+def test_geom_lowest_point_by_hand(toy_geoms):
+  m, d = toy_geoms
+  mujoco.mj_kinematics(m, d)
+  point = {
+    name: geom_lowest_point(m, d, mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_GEOM, name))
+    for name in ("ball", "stick", "brick")
+  }
+  np.testing.assert_allclose(point["ball"], [1.0, 2.0, 2.95], atol=1e-12)
+  # Axis (0.6, 0, 0.8), half-length 0.25 from (0.15, 0, 1.2): lower end (0, 0, 1), minus r.
+  np.testing.assert_allclose(point["stick"], [0.0, 0.0, 0.98], atol=1e-12)
+  # Box half-sizes (0.1, 0.2, 0.3) rolled 30 deg about x: lowest edge at
+  # -(0.2 * (0, cos30, sin30) + 0.3 * (0, -sin30, cos30)), centred in x.
+  c, s = np.cos(np.pi / 6), np.sin(np.pi / 6)
+  expected = np.array([0.0, 0.0, 1.0]) - (0.2 * np.array([0, c, s]) + 0.3 * np.array([0, -s, c]))
+  np.testing.assert_allclose(point["brick"], expected, atol=1e-12)

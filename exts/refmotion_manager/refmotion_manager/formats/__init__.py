@@ -8,8 +8,9 @@ from typing import Literal
 
 from refmotion_manager.clip import FORMAT_TAG, MotionClip, read_npz
 from refmotion_manager.errors import MotionFormatError
-from refmotion_manager.formats.lafan_csv import LAFAN_FPS, load_lafan_csv, save_lafan_csv
+from refmotion_manager.formats.lafan_csv import load_lafan_csv, save_lafan_csv
 from refmotion_manager.formats.mjlab_npz import load_mjlab_npz, save_mjlab_npz
+from refmotion_manager.formats.rate import check_name_rate, rate_from_name
 from refmotion_manager.formats.stgym_pkl import load_stgym_pkl, save_stgym_pkl
 from refmotion_manager.model import RobotModel
 
@@ -56,15 +57,17 @@ def load_motion(
 ) -> MotionClip:
   """Read any supported file as a MotionClip.
 
-  `fps` is the input rate for CSVs (default 30); for formats that store their rate it
-  is a check, and a different rate is an error. `joint_names` names the columns of
-  files that do not (CSV, mjlab npz); `model` supplies MJCF names for mjlab files.
+  `fps` is the input rate of a CSV, required unless the file name carries it
+  (`walk_120hz.csv`); for formats that store their rate it is a check, and a different
+  rate is an error. A rate in any file's name must agree too (`formats/rate.py`).
+  `joint_names` names the columns of files that do not (CSV, mjlab npz); `model`
+  supplies MJCF names for mjlab files.
   """
   path = Path(path)
   fmt = fmt or detect_format(path)
   if fmt == "lafan_csv":
     kwargs = {"joint_names": joint_names} if joint_names is not None else {}
-    return load_lafan_csv(path, fps=fps or LAFAN_FPS, **kwargs)
+    return load_lafan_csv(path, fps=fps, **kwargs)
   if fmt == "canonical":
     clip = MotionClip.load(path)
   elif fmt == "mjlab":
@@ -80,15 +83,18 @@ def load_motion(
       f"the file is {clip.fps:g} fps, but {fps:g} fps was declared",
       "drop the declared input fps, or resample the clip (convert --fps)",
     )
+  check_name_rate(path, clip.fps)
   return clip
 
 
 def save_motion(
   clip: MotionClip, path: str | Path, fmt: Format | None = None, *, model: RobotModel | None = None
 ) -> Path:
-  """Write a clip; mjlab files need `model` (they hold FK of every body)."""
+  """Write a clip; mjlab files need `model` (they hold FK of every body). A rate in the
+  file name must be the clip's."""
   path = Path(path)
   fmt = fmt or _format_from_suffix(path)
+  check_name_rate(path, clip.fps, writing=True)
   if fmt == "canonical":
     return clip.save(path)
   if fmt == "mjlab":
@@ -114,4 +120,4 @@ def _format_from_suffix(path: Path) -> Format:
   return by_suffix[path.suffix.lower()]
 
 
-__all__ = ["FORMATS", "Format", "detect_format", "load_motion", "save_motion"]
+__all__ = ["FORMATS", "Format", "detect_format", "load_motion", "rate_from_name", "save_motion"]

@@ -2,7 +2,9 @@
 
 One row per frame, no header, comma-separated: root x, y, z (m), root quaternion
 qx, qy, qz, qw, then the joint angles (rad) in the robot's order — for the G1 the 29
-joints of `G1_29DOF_JOINT_NAMES`. The dataset is 30 fps; the file does not say so.
+joints of `G1_29DOF_JOINT_NAMES`. The file does not store its rate (LAFAN1 retargets are
+30 fps, other G1 CSVs 60 or 120), so it is never assumed: the reader passes it, or the
+file name carries it (`walk_120hz.csv`; rules in `formats/rate.py`).
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ import numpy as np
 from refmotion_manager import quat
 from refmotion_manager.clip import MotionClip
 from refmotion_manager.errors import MotionFormatError
+from refmotion_manager.formats.rate import check_name_rate, csv_rate
 from refmotion_manager.joints import G1_29DOF_JOINT_NAMES, remap_joints
 
-LAFAN_FPS = 30.0
 _ROOT_COLUMNS = ("root_x", "root_y", "root_z", "root_qx", "root_qy", "root_qz", "root_qw")
 
 
@@ -71,12 +73,14 @@ def _is_float(text: str) -> bool:
 
 
 def load_lafan_csv(
-  path: str | Path, fps: float = LAFAN_FPS, joint_names: Sequence[str] = G1_29DOF_JOINT_NAMES
+  path: str | Path, fps: float | None = None, joint_names: Sequence[str] = G1_29DOF_JOINT_NAMES
 ) -> MotionClip:
+  """Read the CSV at `fps`, or at the rate its name carries; neither (or both, disagreeing) is an error."""
   path = Path(path)
+  rate = csv_rate(path, fps)
   data = _parse_rows(path, joint_names)
   return MotionClip(
-    fps=fps,
+    fps=rate,
     joint_names=tuple(joint_names),
     root_pos=data[:, 0:3],
     root_quat_wxyz=quat.xyzw_to_wxyz(data[:, 3:7]),
@@ -87,20 +91,12 @@ def load_lafan_csv(
 
 
 def save_lafan_csv(
-  clip: MotionClip,
-  path: str | Path,
-  joint_names: Sequence[str] = G1_29DOF_JOINT_NAMES,
-  fps: float = LAFAN_FPS,
+  clip: MotionClip, path: str | Path, joint_names: Sequence[str] = G1_29DOF_JOINT_NAMES
 ) -> Path:
-  """Write the CSV; the clip must already be at `fps` because the file cannot say its rate."""
+  """Write the CSV at the clip's rate, which the file cannot store: a reader must be told
+  it (or name it in the file: `walk_50hz.csv`); a name carrying another rate is an error."""
   path = Path(path)
-  if abs(clip.fps - fps) > 1e-9:
-    raise MotionFormatError(
-      clip.source,
-      "fps",
-      f"clip is {clip.fps} fps but LAFAN CSVs are {fps} fps",
-      f"resample first (convert --fps {fps:g})",
-    )
+  check_name_rate(path, clip.fps, writing=True)
   clip = remap_joints(clip, joint_names)
   table = np.concatenate([clip.root_pos, quat.wxyz_to_xyzw(clip.root_quat_wxyz), clip.joint_pos], axis=1)
   path.parent.mkdir(parents=True, exist_ok=True)

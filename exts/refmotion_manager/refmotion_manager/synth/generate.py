@@ -8,10 +8,10 @@ import mujoco
 import numpy as np
 
 from refmotion_manager.clip import MotionClip
+from refmotion_manager.contact import collision_geoms, geom_bottom
 from refmotion_manager.model import RobotModel
 from refmotion_manager.synth.ik import DifferentialIK, Target
 from refmotion_manager.synth.motions import CATALOGUE, FEET, HANDS, LEFT, FrameGoal
-from refmotion_manager.validation import geom_bottom
 
 LEG_JOINTS = tuple(
   f"{side}_{j}_joint"
@@ -32,10 +32,7 @@ def ankle_height(model: RobotModel, foot: str = FEET[LEFT]) -> float:
   d.qpos[:] = m.qpos0
   mujoco.mj_kinematics(m, d)
   bid = model.body_id(foot)
-  geoms = [
-    g for g in range(m.ngeom) if m.geom_bodyid[g] == bid and (m.geom_contype[g] or m.geom_conaffinity[g])
-  ]
-  return float(d.xpos[bid, 2] - min(geom_bottom(m, d, g) for g in geoms))
+  return float(d.xpos[bid, 2] - min(geom_bottom(m, d, g) for g in collision_geoms(model, foot)))
 
 
 def _arm_joints(site: str) -> tuple[str, ...]:

@@ -30,7 +30,7 @@ EXPECTED = (
     for robot in ("G1", "G1-23DoF")
     for suffix in ("", "-Play")
   }
-  | {"AmpMimic-Flat-G1", "AmpMimic-Flat-G1-Play"}
+  | {"AmpMimic-Flat-G1", "AmpMimic-Flat-G1-Play", "Tracking-Flat-G1", "Tracking-Flat-G1-Play"}
 )
 # Policy observation = ang vel (3) + gravity (3) + 3 x joints (pos, vel, last action)
 # + command (3) [+ 11 x 17 height scan on rough terrain].
@@ -70,13 +70,15 @@ def test_23dof_g1_locks_the_wrists():
 def test_task_builds_resets_and_steps(task_id: str):
   env = make_env(task_id, device="cpu", num_envs=2, seed=0)
   try:
-    family = task_id.split("-")[0] if task_id.startswith(("Amp", "Mimic-")) else ""
+    family = task_id.split("-")[0] if task_id.startswith(("Amp", "Mimic-", "Tracking-")) else ""
     terrain, robot = task_id.removeprefix(f"{family}-").split("-", 1)
     robot = robot.removesuffix("-Play")
     obs, _ = env.reset()
     dims = env.observation_manager.group_obs_dim
     # Mimic: + goal positions and velocities of the waist and arms (17 joints, 11 without wrists).
     goals = 2 * (17 if robot == "G1" else 11) if "Mimic" in family else 0
+    if family == "Tracking":  # goals of all 29 joints instead of the velocity command
+      goals = 2 * 29 - 3
     expected_actor = ACTOR_SIZE[robot] + (SCAN if terrain == "Rough" else 0) + goals
     assert dims["actor"] == (expected_actor,)
     if task_id.startswith("Amp"):

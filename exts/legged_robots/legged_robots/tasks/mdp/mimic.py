@@ -113,3 +113,55 @@ class tracking_error_adaptive_termination:
 
   def reset(self, env_ids: torch.Tensor | slice | None = None) -> None:
     del env_ids
+
+
+# Whole-body tracking: the root against the reference (world frame, clip moved to the env).
+
+
+def _root_errors(env: ManagerBasedRlEnv, command_name: str) -> dict[str, torch.Tensor]:
+  motion = _motion(env, command_name)
+  data, ref = motion.asset.data, motion.reference
+  dot = (data.root_link_quat_w * ref["root_quat"]).sum(dim=-1).abs().clamp(max=1.0)
+  return {
+    "pos": (data.root_link_pos_w - motion.reference_root_pos_w).pow(2).sum(dim=-1),
+    "height": (data.root_link_pos_w[:, 2] - motion.reference_root_pos_w[:, 2]).abs(),
+    "angle": 2.0 * torch.acos(dot),
+    "lin_vel": (data.root_link_lin_vel_w - ref["root_lin_vel_w"]).pow(2).sum(dim=-1),
+    "ang_vel": (data.root_link_ang_vel_w - ref["root_ang_vel_w"]).pow(2).sum(dim=-1),
+  }
+
+
+def track_root_pos_exp(env: ManagerBasedRlEnv, command_name: str, std: float) -> torch.Tensor:
+  """exp(-||p_root - p_ref||^2 / std^2), world frame (m)."""
+  return torch.exp(-_root_errors(env, command_name)["pos"] / std**2)
+
+
+def track_root_rotation_exp(env: ManagerBasedRlEnv, command_name: str, std: float) -> torch.Tensor:
+  """exp(-angle(q_root, q_ref)^2 / std^2), the rotation between the orientations (rad)."""
+  return torch.exp(-_root_errors(env, command_name)["angle"].pow(2) / std**2)
+
+
+def track_root_lin_vel_exp(env: ManagerBasedRlEnv, command_name: str, std: float) -> torch.Tensor:
+  """exp(-||v_root - v_ref||^2 / std^2), world frame (m/s)."""
+  return torch.exp(-_root_errors(env, command_name)["lin_vel"] / std**2)
+
+
+def track_root_ang_vel_exp(env: ManagerBasedRlEnv, command_name: str, std: float) -> torch.Tensor:
+  """exp(-||w_root - w_ref||^2 / std^2), world frame (rad/s)."""
+  return torch.exp(-_root_errors(env, command_name)["ang_vel"] / std**2)
+
+
+def root_height_error_above(env: ManagerBasedRlEnv, command_name: str, threshold: float) -> torch.Tensor:
+  """Terminate when |z_root - z_ref| > threshold (m) (BeyondMimic's anchor-height check)."""
+  return _root_errors(env, command_name)["height"] > threshold
+
+
+def root_rotation_error_above(env: ManagerBasedRlEnv, command_name: str, threshold: float) -> torch.Tensor:
+  """Terminate when the root is turned more than threshold (rad) from the reference."""
+  return _root_errors(env, command_name)["angle"] > threshold
+
+
+def motion_ended(env: ManagerBasedRlEnv, command_name: str) -> torch.Tensor:
+  """The clip (not looped) has no frame left for the next step: a time-out."""
+  motion = _motion(env, command_name)
+  return motion.time > motion.library.duration[motion.clip_ids] + 1e-6

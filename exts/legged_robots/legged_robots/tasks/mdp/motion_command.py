@@ -26,6 +26,7 @@ import torch
 from mjlab.managers.command_manager import CommandTerm, CommandTermCfg
 
 from legged_robots.tasks.mdp.amp import motion_library
+from legged_robots.tasks.mdp.motion_sampling import FailureAdaptiveSampler
 
 if TYPE_CHECKING:
   from mjlab.entity import Entity
@@ -55,6 +56,11 @@ class MotionCommandCfg(CommandTermCfg):
   """What the reset writes from the start frame: nothing, the mimicked joints, or root + all joints."""
   loop: bool = True
   """Wrap the clip time (mimic while walking); False holds the last frame."""
+  adaptive_sampling: bool = False
+  """Draw start times where episodes failed (BeyondMimic's adaptive sampling, for tracking)."""
+  adaptive_bin_s: float = 1.0
+  adaptive_alpha: float = 0.8
+  """Share of the start-bin probability given by failure counts (the rest is uniform)."""
   resampling_time_range: tuple[float, float] = (1.0e9, 1.0e9)
   """A clip is kept for the whole episode."""
 
@@ -74,12 +80,24 @@ class MotionCommand(CommandTerm):
     self.clip_ids = torch.zeros(self.num_envs, dtype=torch.long, device=self.device)
     self.time = torch.full((self.num_envs,), self.step_dt, device=self.device)
     self._dt: float | torch.Tensor = 0.0
+    self.root_offset = torch.zeros(self.num_envs, 3, device=self.device)
+    """World translation of each env's clip: its start frame's x, y put on the env origin."""
+    self.sampler = (
+      FailureAdaptiveSampler(self.library.duration, cfg.adaptive_bin_s, cfg.adaptive_alpha)
+      if cfg.adaptive_sampling
+      else None
+    )
     self.reference = self.sample(self.time)
     self.metrics["joint_pos_error"] = torch.zeros(self.num_envs, device=self.device)
 
   def sample(self, time: torch.Tensor) -> dict[str, torch.Tensor]:
     """Reference states of every env's clip at ``time`` (s)."""
     return self.library.sample(self.clip_ids, time, loop=self.cfg.loop)
+
+  @property
+  def reference_root_pos_w(self) -> torch.Tensor:
+    """The reference root position in the world (the clip moved by ``root_offset``)."""
+    return self.reference["root_pos"] + self.root_offset
 
   def goal(self, reference: dict[str, torch.Tensor]) -> torch.Tensor:
     default = self.asset.data.default_joint_pos[:1, self.joint_ids]  # the same for every env
@@ -106,12 +124,18 @@ class MotionCommand(CommandTerm):
     self.reference = self.sample(self.time)
 
   def _resample_command(self, env_ids: torch.Tensor) -> None:
+    if self.sampler is not None:  # the ending episodes: where did they fail?
+      failed = self._env.termination_manager.terminated[env_ids]
+      self.sampler.record(self.clip_ids[env_ids], self.time[env_ids] - self.step_dt, failed)
     clip_ids = self.library.sample_clip_ids(len(env_ids))
     self.clip_ids[env_ids] = clip_ids
     steps = torch.zeros(len(env_ids), device=self.device)
     if self.cfg.random_start:
-      last = torch.floor(self.library.duration[clip_ids] / self.step_dt)
-      steps = torch.floor(torch.rand(len(env_ids), device=self.device) * (last + 1))
+      if self.sampler is not None:
+        steps = torch.floor(self.sampler.sample_times(clip_ids) / self.step_dt)
+      else:
+        last = torch.floor(self.library.duration[clip_ids] / self.step_dt)
+        steps = torch.floor(torch.rand(len(env_ids), device=self.device) * (last + 1))
     start = steps * self.step_dt
     self.time[env_ids] = start + self.step_dt
     if self.cfg.init != "none":
@@ -125,8 +149,9 @@ class MotionCommand(CommandTerm):
     joint_vel[:, cols] = state["joint_vel"][:, cols]
     self.asset.write_joint_state_to_sim(joint_pos, joint_vel, env_ids=env_ids)
     if self.cfg.init == "full":
-      pos = self._env.scene.env_origins[env_ids].clone()
-      pos[:, 2] += state["root_pos"][:, 2]
+      origin = self._env.scene.env_origins[env_ids]
+      self.root_offset[env_ids] = origin - torch.nn.functional.pad(state["root_pos"][:, :2], (0, 1))
+      pos = state["root_pos"] + self.root_offset[env_ids]
       pose = torch.cat([pos, state["root_quat"]], dim=1)
       vel = torch.cat([state["root_lin_vel_w"], state["root_ang_vel_w"]], dim=1)
       self.asset.write_root_link_pose_to_sim(pose, env_ids=env_ids)

@@ -11,10 +11,12 @@ from .agents.st_rl_ppo_cfg import (
   g1_mimic_flat_ppo_cfg,
   g1_mimic_rough_ppo_cfg,
   g1_rough_ppo_cfg,
+  g1_tracking_flat_ppo_cfg,
 )
 from .amp_env_cfgs import g1_amp_env_cfg, g1_amp_mimic_env_cfg, g1_amp_rough_env_cfg
 from .env_cfgs import g1_flat_env_cfg, g1_rough_env_cfg
 from .mimic_env_cfgs import g1_mimic_env_cfg, g1_mimic_rough_env_cfg
+from .tracking_env_cfgs import g1_tracking_env_cfg
 
 
 def _agents(factory, name: str = "st_rl_ppo"):
@@ -58,4 +60,7 @@ register_task(
   "AmpMimic-Flat-G1",
   g1_amp_mimic_env_cfg,
   TaskInfo("G1 (29 DoF)", "flat", _agents(g1_amp_mimic_cfg, "st_rl_amp"), "st_rl_amp"),
+)
+register_task(
+  "Tracking-Flat-G1", g1_tracking_env_cfg, TaskInfo("G1 (29 DoF)", "flat", _agents(g1_tracking_flat_ppo_cfg))
 )

@@ -19,3 +19,7 @@ def g1_mimic_flat_ppo_cfg(recurrent: bool = False) -> RslRlOnPolicyRunnerCfg:
 
 def g1_mimic_rough_ppo_cfg(recurrent: bool = False) -> RslRlOnPolicyRunnerCfg:
   return st_rl_ppo_runner_cfg("g1_mimic_rough", max_iterations=20000, recurrent=recurrent)
+
+
+def g1_tracking_flat_ppo_cfg(recurrent: bool = False) -> RslRlOnPolicyRunnerCfg:
+  return st_rl_ppo_runner_cfg("g1_tracking_flat", max_iterations=10000, recurrent=recurrent)

@@ -29,8 +29,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
   add = parser.add_argument
   add("--policy", help="exported folder (deploy.yaml + policy.onnx, or st_gym's layout)")
   add("--task", help="task id: use the newest run of this task under --log_root")
-  add("--load_run", default="-1", help="run folder name (default -1: newest)")
-  add("--checkpoint", default="-1", help="iteration the export must hold (-1: whatever exported/ holds)")
+  add("--load_run", default="-1", help="run folder name or path (default -1: newest run of --task)")
+  add("--checkpoint", default="-1", help="iteration to run (-1: exported/, the run's newest checkpoint)")
+  add("--experiment_name", help="look only in <log_root>/<experiment_name>/ (default: every experiment)")
   add("--log_root", default="logs/st_rl")
   add("--mjcf", help="robot MJCF (default: exported robot.xml, else deploy.yaml robot.mjcf_path)")
   add("--duration", type=float, default=20.0, help="seconds of simulated time")
@@ -56,6 +57,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
   args = parser.parse_args(argv)
   if (args.policy is None) == (args.task is None):
     parser.error("pass exactly one of --policy EXPORTED_DIR or --task TASK")
+  if args.policy is not None and (args.load_run != "-1" or args.experiment_name or args.checkpoint != "-1"):
+    parser.error("--load_run, --checkpoint and --experiment_name pick a run of --task, not of --policy")
   if args.cmd is not None and args.schedule is not None:
     parser.error("--cmd and --schedule exclude each other")
   return args
@@ -74,7 +77,8 @@ def load(args: argparse.Namespace):
   if args.policy is not None:
     folder = Path(args.policy)
   else:
-    folder = find_exported(Path(args.log_root), args.task, args.load_run, args.checkpoint)
+    log_root = Path(args.log_root)
+    folder = find_exported(log_root, args.task, args.load_run, args.checkpoint, args.experiment_name)
   if not folder.is_dir():
     from legged_robots.deploy import MissingFileError
 

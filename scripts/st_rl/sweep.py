@@ -26,7 +26,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
   parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
   add = parser.add_argument
   add("--policies", nargs="+", help="exported folders (deploy.yaml + policy.onnx)")
-  add("--run", help="run folder whose checkpoints to export and sweep (with --task, --checkpoints)")
+  add("--run", help="run folder to export and sweep (with --task, --checkpoints); -1: the newest")
+  add("--log_root", default="logs/st_rl", help="with --run -1: where runs live")
+  add("--experiment_name", help="with --run -1: look only in <log_root>/<experiment_name>/")
   add("--task", help="task id of --run")
   add("--checkpoints", nargs="+", help="iterations or model_<i>.pt names of --run")
   add("--mjcf", help="robot MJCF for every policy (default: each export's robot.xml)")
@@ -97,7 +99,23 @@ def policy_folders(args: argparse.Namespace) -> list[Path]:
   configure_headless_gl()
   from legged_robots.sim2sim.export_checkpoints import export_checkpoints
 
-  return export_checkpoints(args.task, Path(args.run), [str(c) for c in args.checkpoints])
+  return export_checkpoints(args.task, run_folder(args), [str(c) for c in args.checkpoints])
+
+
+def run_folder(args: argparse.Namespace) -> Path:
+  """--run as given, or with -1 the newest run of --task (as play, train --resume and sim2mujoco)."""
+  if args.run != "-1":
+    return Path(args.run)
+  from legged_robots.deploy import MissingFileError
+  from legged_robots.deploy.runs import experiment_dirs, runs_of
+
+  found = runs_of(experiment_dirs(Path(args.log_root), args.experiment_name), args.task)
+  if not found:
+    raise MissingFileError(
+      f"no run of task {args.task} with a checkpoint under {args.log_root}: train it first, "
+      "or pass --run RUN_DIR."
+    )
+  return found[-1]
 
 
 def run(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 import torch
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 TASK = "Flat-G1"
@@ -112,6 +113,25 @@ def test_resume_continues_the_iteration_count(trained):
   assert [p.name for p in resumed.glob("model_*.pt")] == ["model_2.pt"]
   assert "[it 2/2]" in result.stdout
   assert _snapshot(trained) == before  # the source run is left as it was
+  # One lineage: the resumed run names its origin, and -1 finds the first run's checkpoints.
+  from legged_robots.deploy.runs import experiment_dirs
+  from legged_robots.rl.checkpoint import resolve_checkpoint
+
+  info = yaml.safe_load((resumed / "params" / "run.yaml").read_text())
+  assert info == {"task": TASK, "resumed_from": f"{EXP}/{trained.name}/model_1.pt"}
+  everywhere = experiment_dirs(log_root, None)
+  assert resolve_checkpoint(everywhere, "-1", "-1", TASK) == resumed / "model_2.pt"
+  assert resolve_checkpoint(everywhere, "-1", "0", TASK) == trained / "model_0.pt"
+
+
+def test_run_sh_sim_takes_the_experiment(trained):
+  """./run.sh sim -e EXP passed --experiment_name, which sim2mujoco.py did not accept."""
+  log_root = trained.parent.parent
+  cmd = ["./run.sh", "sim", "-n", TASK, "-e", EXP, "--", "--log_root", str(log_root)]
+  cmd += ["--duration", "0.2", "--no-video", "--out", str(log_root.parent / "sim_out")]
+  result = subprocess.run(cmd, env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=300)
+  assert result.returncode in (0, 1), result.stdout[-2000:] + result.stderr[-2000:]  # 1: the robot fell
+  assert f"{EXP}/" in result.stdout and "metrics.json" in {p.name for p in (log_root.parent / "sim_out").iterdir()}
 
 
 def test_play_writes_metrics_plot_video_and_export(trained):

@@ -1,8 +1,8 @@
 """Find an exported policy folder and the MJCF to simulate it with (no torch, no mjlab).
 
 Runs live in ``<log_root>/<experiment>/<YYYY-MM-DD_HH-MM-SS>[_name]/exported/``; the
-``exported/`` folder always holds the newest checkpoint's export (``play.py`` re-exports
-a chosen checkpoint).
+``exported/`` folder always holds the newest checkpoint's export (``play.py`` exports an
+older checkpoint to ``exported/model_<i>/``). "Newest" is defined in ``deploy/runs.py``.
 """
 
 from __future__ import annotations
@@ -10,61 +10,67 @@ from __future__ import annotations
 from pathlib import Path
 
 import onnxruntime as ort
-import yaml
 
+from legged_robots.deploy import runs
 from legged_robots.deploy.contract import DeployContract
 from legged_robots.deploy.errors import DeployError, MissingFileError
 from legged_robots.deploy.runtime import CONTRACT_FILE
 
 
-def _task_of(contract_path: Path) -> str | None:
-  try:
-    data = yaml.safe_load(contract_path.read_text())
-  except (OSError, yaml.YAMLError):
-    return None
-  return data.get("task") if isinstance(data, dict) else None
+def find_exported(
+  log_root: Path, task: str, load_run: str = "-1", checkpoint: str = "-1", experiment: str | None = None
+) -> Path:
+  """The export of task's newest run (load_run -1) or of run ``load_run`` (a folder name or
+  path), under experiment or every experiment of log_root (``deploy/runs.py``).
 
-
-def find_exported(log_root: Path, task: str, load_run: str = "-1", checkpoint: str = "-1") -> Path:
-  """The exported/ folder of task's newest run (load_run -1) or of run folder ``load_run``."""
+  checkpoint -1 takes ``exported/`` (the run's newest checkpoint); an iteration takes the
+  export that holds it: ``exported/``, ``exported/model_<i>/``, or one of the runs the run
+  was resumed from."""
   direct = Path(load_run)
-  if load_run != "-1" and (direct / "exported" / CONTRACT_FILE).is_file():
-    folder = direct / "exported"
+  experiments = runs.experiment_dirs(log_root, experiment)
+  if load_run != "-1" and runs.has_export(direct) and direct.parent != Path("."):
+    run = direct
   else:
-    runs = sorted(
-      (p.parent.parent for p in log_root.glob(f"*/*/exported/{CONTRACT_FILE}") if _task_of(p) == task),
-      key=lambda run: run.name,
-    )
-    if not runs:
+    found = runs.runs_of(experiments, task, runs.has_export)
+    where = f"{log_root}/{experiment or '<experiment>'}/<run>/exported/"
+    if not found:
       raise MissingFileError(
-        f"no exported policy of task {task} under {log_root}/<experiment>/<run>/exported/: train it "
-        "first (scripts/st_rl/train.py), pass --log_root, or pass the folder with --policy."
+        f"no exported policy of task {task} under {where}: train it first "
+        "(scripts/st_rl/train.py), pass --log_root or --experiment_name, or pass the folder with --policy."
       )
-    if load_run == "-1":
-      folder = runs[-1] / "exported"
-    else:
-      named = [r for r in runs if r.name == load_run]
-      if not named:
-        have = ", ".join(r.name for r in runs[-8:])
-        raise MissingFileError(f"no run {load_run} of task {task} under {log_root}; runs: {have}")
-      folder = named[-1] / "exported"
-  if checkpoint != "-1":
-    _check_iteration(folder, checkpoint)
-  return folder
+    named = found if load_run == "-1" else [r for r in found if r.name == load_run]
+    if not named:
+      have = ", ".join(r.name for r in found[-8:])
+      raise MissingFileError(f"no run {load_run} of task {task} under {where}; runs: {have}")
+    run = named[-1]
+  if checkpoint == "-1":
+    return run / runs.EXPORT_DIR
+  return _export_of_iteration(run, checkpoint)
 
 
-def _check_iteration(folder: Path, checkpoint: str) -> None:
+def _export_of_iteration(run: Path, checkpoint: str) -> Path:
   wanted = checkpoint.removeprefix("model_").removesuffix(".pt")
+  for member, _ in runs.lineage(run):
+    exported = member / runs.EXPORT_DIR
+    for folder in (exported / f"model_{wanted}", exported):
+      if _iteration_of(folder) == wanted:
+        return folder
+  raise DeployError(
+    f"no export of iteration {wanted} in {run / runs.EXPORT_DIR} (it holds iteration "
+    f"{_iteration_of(run / runs.EXPORT_DIR)}): export it with scripts/st_rl/play.py "
+    f"--load_run {run.name} --checkpoint {wanted}, or use --checkpoint -1."
+  )
+
+
+def _iteration_of(folder: Path) -> str | None:
   onnx_path = folder / "policy.onnx"
-  if not onnx_path.is_file():
-    raise MissingFileError(f"no policy.onnx in {folder}: re-export with play.py")
-  meta = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"]).get_modelmeta()
-  have = meta.custom_metadata_map.get("iteration")
-  if have != wanted:
-    raise DeployError(
-      f"{folder} holds the export of iteration {have}, not {wanted}: export it with scripts/st_rl/play.py "
-      f"--load_run {folder.parent.name} --checkpoint {wanted}, or use --checkpoint -1."
-    )
+  if not (folder / CONTRACT_FILE).is_file() or not onnx_path.is_file():
+    return None
+  try:
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+  except Exception:  # onnxruntime raises its own classes for unreadable files
+    return None
+  return session.get_modelmeta().custom_metadata_map.get("iteration")
 
 
 def resolve_mjcf(folder: Path, contract: DeployContract, mjcf: str | None) -> tuple[Path, str]:

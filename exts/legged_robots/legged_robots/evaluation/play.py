@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from legged_robots.deploy.runs import EXPORT_DIR
+from legged_robots.deploy.runs import EXPORT_DIR, experiment_dirs
 from legged_robots.evaluation.metrics import EpisodeMetrics
 from legged_robots.evaluation.mimic_metrics import MimicMetrics, motion_command
 from legged_robots.rl import checkpoint as ckpt
@@ -164,9 +164,8 @@ def run_play(opts: PlayOptions) -> Path:
   overrides = checked_overrides(opts.overrides)
   device = resolve_device(opts.device)
   cfgs = load_task_cfgs(opts.task, play=True)
-  experiment = opts.experiment_name or cfgs.agent.experiment_name
-  experiment_dir = (Path(opts.log_root) / experiment).resolve()
-  path = ckpt.resolve_checkpoint(experiment_dir, opts.load_run, opts.checkpoint)
+  experiments = experiment_dirs(Path(opts.log_root).resolve(), opts.experiment_name)
+  path = ckpt.resolve_checkpoint(experiments, opts.load_run, opts.checkpoint, opts.task)
   data = ckpt.read_checkpoint(path)
   run_dir = path.parent
   restore_training_interface(cfgs, run_dir)

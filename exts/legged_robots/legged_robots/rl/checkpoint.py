@@ -16,6 +16,7 @@ from typing import Any
 
 import torch
 
+from legged_robots.deploy import runs
 from legged_robots.rl.errors import CheckpointError
 
 _CKPT_RE = re.compile(r"^model_(\d+)\.pt$")
@@ -59,61 +60,90 @@ def list_checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
   return sorted(found)
 
 
-def resolve_checkpoint(experiment_dir: Path, load_run: str, checkpoint: str) -> Path:
+def resolve_checkpoint(
+  experiments: Path | list[Path], load_run: str, checkpoint: str, task: str | None = None
+) -> Path:
   """Find the checkpoint named by ``--load_run`` and ``--checkpoint``.
 
-  load_run: a run folder name under experiment_dir, a path to a run folder, or ``-1``
-  for the newest run (by its timestamped name) that holds a checkpoint.
-  checkpoint: an iteration number, a file name, a path, or ``-1`` for the newest.
+  experiments: the experiment folder(s) to search (``deploy.runs.experiment_dirs``).
+  load_run: a run folder name, a path to a run folder, or ``-1`` for the newest run of
+  ``task`` (any task when None) that holds a checkpoint (``deploy/runs.py``).
+  checkpoint: an iteration number, a file name, a path, or ``-1`` for the run's newest;
+  an iteration the run does not hold is looked up in the runs it was resumed from.
+  A run of another task than ``task`` is an error naming both.
   """
   candidate = Path(checkpoint)
   if checkpoint != "-1" and candidate.suffix == ".pt" and candidate.is_file():
+    _check_task(candidate.parent, task)
     return candidate
-  run_dir = _resolve_run(experiment_dir, load_run)
+  dirs = [experiments] if isinstance(experiments, Path) else experiments
+  run_dir = _resolve_run(dirs, load_run, task)
   ckpts = list_checkpoints(run_dir)
-  if not ckpts:
-    raise CheckpointError(
-      f"run {run_dir} holds no model_<iter>.pt checkpoint: pick another run with "
-      "--load_run, or train longer (checkpoints are saved every save_interval)."
-    )
   if checkpoint == "-1":
+    if not ckpts:
+      raise CheckpointError(
+        f"run {run_dir} holds no model_<iter>.pt checkpoint: pick another run with "
+        "--load_run, or train longer (checkpoints are saved every save_interval)."
+      )
     return ckpts[-1][1]
-  wanted = run_dir / (f"model_{checkpoint}.pt" if checkpoint.isdigit() else checkpoint)
-  if not wanted.is_file():
-    have = ", ".join(p.name for _, p in ckpts[-8:])
+  if checkpoint.isdigit():
+    found = runs.find_in_lineage(run_dir, int(checkpoint))
+    if found is not None:
+      return found
+  else:
+    wanted = run_dir / checkpoint
+    if wanted.is_file():
+      return wanted
+  have = "; ".join(
+    f"{member.name}: {', '.join(f'model_{i}.pt' for i in its[-8:])}"
+    for member, limit in runs.lineage(run_dir)
+    if (its := [i for i in runs.checkpoint_iterations(member) if limit is None or i <= limit])
+  )
+  name = f"model_{checkpoint}.pt" if checkpoint.isdigit() else checkpoint
+  raise CheckpointError(
+    f"checkpoint {name} not found in {run_dir} or the runs it was resumed from; available: "
+    f"{have or 'none'}. Pass one of them with --checkpoint, or --checkpoint -1 for the newest."
+  )
+
+
+def _check_task(run_dir: Path, task: str | None) -> None:
+  trained = runs.read_run_info(run_dir).task
+  if task is not None and trained is not None and runs.base_task(trained) != runs.base_task(task):
     raise CheckpointError(
-      f"checkpoint {wanted.name} not found in {run_dir}; available: {have}. "
-      "Pass one of them with --checkpoint, or --checkpoint -1 for the newest."
+      f"run {run_dir} was trained on task {trained}, not {task}: pass --task {trained}, "
+      f"or a run of {task} with --load_run."
     )
-  return wanted
 
 
-def _resolve_run(experiment_dir: Path, load_run: str) -> Path:
+def _resolve_run(experiments: list[Path], load_run: str, task: str | None) -> Path:
   direct = Path(load_run)
   if load_run != "-1" and direct.is_dir() and direct.parent != Path("."):
+    _check_task(direct, task)
     return direct
-  if not experiment_dir.is_dir():
+  where = ", ".join(str(e) for e in experiments) or "the log root (it holds no experiment)"
+  if not any(e.is_dir() for e in experiments):
     raise CheckpointError(
-      f"no runs in {experiment_dir}: train first (scripts/st_rl/train.py --task ...) "
+      f"no runs in {where}: train first (scripts/st_rl/train.py --task ...) "
       "or pass the --experiment_name the run was trained with."
     )
-  runs = sorted(p for p in experiment_dir.iterdir() if p.is_dir())
+  with_ckpt = runs.runs_of(experiments, task)
   if load_run == "-1":
-    with_ckpt = [r for r in runs if list_checkpoints(r)]
     if not with_ckpt:
+      of = f" of task {task}" if task else ""
       raise CheckpointError(
-        f"no run in {experiment_dir} holds a checkpoint: train first, or pass "
+        f"no run{of} in {where} holds a checkpoint: train first, or pass "
         "--load_run <folder> --checkpoint <file> explicitly."
       )
     return with_ckpt[-1]
-  run_dir = experiment_dir / load_run
-  if not run_dir.is_dir():
-    have = ", ".join(r.name for r in runs[-8:]) or "none"
+  named = sorted((e / load_run for e in experiments if (e / load_run).is_dir()), key=runs.run_sort_key)
+  if not named:
+    have = ", ".join(r.name for r in with_ckpt[-8:]) or "none"
     raise CheckpointError(
-      f"run {load_run!r} not found in {experiment_dir}; available: {have}. "
+      f"run {load_run!r} not found in {where}; available: {have} (runs holding a checkpoint). "
       "Pass one of them with --load_run, or --load_run -1 for the newest."
     )
-  return run_dir
+  _check_task(named[-1], task)
+  return named[-1]
 
 
 def read_checkpoint(path: Path) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from legged_robots.deploy.runs import experiment_dirs
 from legged_robots.rl import checkpoint as ckpt
 from legged_robots.rl.cfg_yaml import dump_cfg
 from legged_robots.rl.run_dir import TrainLock, claim_run_dir, clean_stale, write_run_info
@@ -97,12 +98,17 @@ def run_train(opts: TrainOptions) -> Path:
   _apply_flags(opts, cfgs, device)
   apply_cfg_overrides(cfgs, overrides)
   agent = cfgs.agent
-  experiment_dir = (Path(opts.log_root) / agent.experiment_name).resolve()
+  log_root = Path(opts.log_root).resolve()
 
   resume_path = resume_data = None
   if opts.resume:
-    resume_path = ckpt.resolve_checkpoint(experiment_dir, opts.load_run, opts.checkpoint)
+    experiments = experiment_dirs(log_root, opts.experiment_name)
+    resume_path = ckpt.resolve_checkpoint(experiments, opts.load_run, opts.checkpoint, opts.task)
     resume_data = ckpt.read_checkpoint(resume_path)
+    if opts.experiment_name is None and resume_path.parent.parent.parent == log_root:
+      # The lineage continues in its own experiment folder.
+      agent.experiment_name = resume_path.parent.parent.name
+  experiment_dir = log_root / agent.experiment_name
 
   # Heavy imports only after the cheap checks passed.
   from mjlab.rl import RslRlVecEnvWrapper

@@ -13,6 +13,7 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from legged_robots.deploy.runs import experiment_dirs
 from legged_robots.rl import checkpoint as ckpt
 from legged_robots.rl.errors import StRlError
 from legged_robots.rl.task_cfg import load_task_cfgs, policy_io_sizes, restore_training_interface
@@ -63,8 +64,8 @@ def run_sim2sim(opts: Sim2SimOptions) -> ParityReport:
     run_dir = folder.resolve().parent if (folder.resolve().parent / "params").is_dir() else None
   else:
     assert opts.load_run is not None
-    experiment_dir = (Path(opts.log_root) / (opts.experiment_name or cfgs.agent.experiment_name)).resolve()
-    path = ckpt.resolve_checkpoint(experiment_dir, opts.load_run, opts.checkpoint)
+    experiments = experiment_dirs(Path(opts.log_root).resolve(), opts.experiment_name)
+    path = ckpt.resolve_checkpoint(experiments, opts.load_run, opts.checkpoint, opts.task)
     data = ckpt.read_checkpoint(path)
     folder, run_dir = None, path.parent
   if run_dir is not None:
@@ -89,8 +90,9 @@ def run_sim2sim(opts: Sim2SimOptions) -> ParityReport:
       actor = runner.alg.get_policy()
       actor.eval()
       with tempfile.TemporaryDirectory(prefix="sim2sim_") as tmp:
-        runner.export(Path(tmp), iteration=int(data["iter"]))
-        report = check_parity(env, Path(tmp), opts.task, opts.num_states, opts.tol, actor, opts.seed, clip)
+        exported = Path(tmp) / "exported"
+        runner.export(exported, iteration=int(data["iter"]))
+        report = check_parity(env, exported, opts.task, opts.num_states, opts.tol, actor, opts.seed, clip)
       report.policy_dir = f"{path} (exported to a temporary folder)"
   finally:
     env.close()

@@ -97,3 +97,55 @@ def test_sizes_are_read_from_weights_and_checked():
   ckpt.check_fits(Path("m.pt"), state, 7, 3)
   with pytest.raises(CheckpointError, match=r"7 observations and 3 actions.*9 observations and 3"):
     ckpt.check_fits(Path("m.pt"), state, 9, 3)
+
+
+def _run(exp: Path, name: str, task: str, iters: list[int], resumed_from: str | None = None) -> Path:
+  run = exp / name
+  (run / "params").mkdir(parents=True)
+  info = f"task: {task}\n" + (f"resumed_from: {resumed_from}\n" if resumed_from else "")
+  (run / "params" / "run.yaml").write_text(info)
+  for it in iters:
+    torch.save(_state(it=it), run / f"model_{it}.pt")
+  return run
+
+
+def test_minus_one_is_the_newest_run_of_the_task_in_any_experiment(tmp_path):
+  """play, resume, sim2mujoco and sweep share this lookup (train/play --task, sim -n)."""
+  from legged_robots.deploy.runs import experiment_dirs
+
+  _run(tmp_path / "g1_flat", "2026-01-01_00-00-00", "Flat-G1", [0, 5])
+  newest_g1 = _run(tmp_path / "cli_test", "2026-01-15_00-00-00", "Flat-G1", [0, 3])
+  _run(tmp_path / "go1_flat", "2026-02-01_00-00-00", "Flat-Go1", [0])
+  (tmp_path / "g1_flat" / "2026-03-01_00-00-00" / "params").mkdir(parents=True)  # crashed, no checkpoint
+  everywhere = experiment_dirs(tmp_path, None)
+  assert ckpt.resolve_checkpoint(everywhere, "-1", "-1", "Flat-G1") == newest_g1 / "model_3.pt"
+  assert ckpt.resolve_checkpoint(everywhere, "-1", "-1", "Flat-G1-Play") == newest_g1 / "model_3.pt"
+  only = experiment_dirs(tmp_path, "g1_flat")
+  assert ckpt.resolve_checkpoint(only, "-1", "-1", "Flat-G1").parent.name == "2026-01-01_00-00-00"
+  with pytest.raises(CheckpointError, match=r"available: 2026-01-01_00-00-00 \(runs holding"):
+    ckpt.resolve_checkpoint(only, "2026-09-09_00-00-00", "-1", "Flat-G1")  # the crashed run is not offered
+
+
+def test_a_run_of_another_task_is_one_clear_error(tmp_path):
+  """play --task Flat-Go1 with a G1 run used to crash in the action manager."""
+  run = _run(tmp_path / "g1_flat", "2026-01-01_00-00-00", "Flat-G1", [0])
+  for load_run, checkpoint in ((run.name, "-1"), (str(run), "0"), ("-1", str(run / "model_0.pt"))):
+    with pytest.raises(CheckpointError, match=r"trained on task Flat-G1, not Flat-Go1: pass --task Flat-G1"):
+      ckpt.resolve_checkpoint(tmp_path / "g1_flat", load_run, checkpoint, "Flat-Go1")
+
+
+def test_an_iteration_is_found_along_the_resumed_lineage(tmp_path):
+  """Each resume is a new folder; --checkpoint <i> still finds model_<i> of the training."""
+  exp = tmp_path / "g1_flat"
+  first = _run(exp, "2026-01-01_00-00-00", "Flat-G1", [0, 5, 10, 15, 20])
+  second = _run(exp, "2026-01-02_00-00-00", "Flat-G1", [11, 15], "g1_flat/2026-01-01_00-00-00/model_10.pt")
+  third = _run(exp, "2026-01-03_00-00-00", "Flat-G1", [16], str(second / "model_15.pt"))  # absolute path
+  assert ckpt.resolve_checkpoint(exp, "-1", "-1") == third / "model_16.pt"
+  assert ckpt.resolve_checkpoint(exp, "-1", "15") == second / "model_15.pt"  # not the first run's
+  assert ckpt.resolve_checkpoint(exp, "-1", "5") == first / "model_5.pt"
+  assert ckpt.resolve_checkpoint(exp, first.name, "20") == first / "model_20.pt"
+  with pytest.raises(
+    CheckpointError,
+    match=r"model_20\.pt not found.*2026-01-01_00-00-00: model_0\.pt, model_5\.pt, model_10\.pt\. ",
+  ):
+    ckpt.resolve_checkpoint(exp, "-1", "20")  # model_20 of the first run is not in this lineage

@@ -1,0 +1,59 @@
+"""Run folders as sim2mujoco reads them: the newest run of a task, experiments, lineage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+from legged_robots.deploy import DeployError, MissingFileError
+from legged_robots.deploy.exported import find_exported
+
+
+def _export(folder: Path, task: str, iteration: int) -> None:
+  """A stand-in export: deploy.yaml with the task, an identity ONNX with the iteration."""
+  folder.mkdir(parents=True)
+  (folder / "deploy.yaml").write_text(f"task: {task}\n")
+  x = helper.make_tensor_value_info("obs", TensorProto.FLOAT, [1, 1])
+  y = helper.make_tensor_value_info("actions", TensorProto.FLOAT, [1, 1])
+  graph = helper.make_graph([helper.make_node("Identity", ["obs"], ["actions"])], "p", [x], [y])
+  model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+  entry = model.metadata_props.add()
+  entry.key, entry.value = "iteration", str(iteration)
+  onnx.save(model, str(folder / "policy.onnx"))
+
+
+def _run(log_root: Path, name: str, task: str, iteration: int, resumed_from: str | None = None) -> Path:
+  run = log_root / name
+  _export(run / "exported", task, iteration)
+  (run / "params").mkdir()
+  info = f"task: {task}\n" + (f"resumed_from: {resumed_from}\n" if resumed_from else "")
+  (run / "params" / "run.yaml").write_text(info)
+  return run
+
+
+def test_newest_run_of_the_task_in_any_or_one_experiment(tmp_path):
+  _run(tmp_path, "g1_flat/2026-01-01_00-00-00", "Flat-G1", 10)
+  newest = _run(tmp_path, "cli_test/2026-01-02_00-00-00", "Flat-G1", 3)
+  _run(tmp_path, "go1_flat/2026-01-03_00-00-00", "Flat-Go1", 7)
+  assert find_exported(tmp_path, "Flat-G1") == newest / "exported"
+  assert find_exported(tmp_path, "Flat-G1", experiment="g1_flat").parent.name == "2026-01-01_00-00-00"
+  with pytest.raises(MissingFileError, match=r"no exported policy of task Flat-G1 under .*/go1_flat/"):
+    find_exported(tmp_path, "Flat-G1", experiment="go1_flat")
+
+
+def test_an_iteration_comes_from_exported_model_i_or_the_lineage(tmp_path):
+  first = _run(tmp_path, "g1_flat/2026-01-01_00-00-00", "Flat-G1", 20)
+  _export(first / "exported" / "model_5", "Flat-G1", 5)
+  second = _run(
+    tmp_path, "g1_flat/2026-01-02_00-00-00", "Flat-G1", 30, "g1_flat/2026-01-01_00-00-00/model_20.pt"
+  )
+  _export(second / "exported" / "model_25", "Flat-G1", 25)
+  assert find_exported(tmp_path, "Flat-G1", checkpoint="30") == second / "exported"
+  assert find_exported(tmp_path, "Flat-G1", checkpoint="25") == second / "exported" / "model_25"
+  assert find_exported(tmp_path, "Flat-G1", checkpoint="model_20.pt") == first / "exported"
+  assert find_exported(tmp_path, "Flat-G1", checkpoint="5") == first / "exported" / "model_5"
+  with pytest.raises(DeployError, match=r"no export of iteration 7 .*holds iteration 30.*--checkpoint 7"):
+    find_exported(tmp_path, "Flat-G1", checkpoint="7")

@@ -14,6 +14,28 @@ def rotate_inverse(q: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
   return v + w * t + torch.linalg.cross(u, t, dim=-1)
 
 
+def rotate(q: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+  """R(q) v: vectors of the frame of q expressed in the world."""
+  w, u = q[..., :1], q[..., 1:]
+  t = 2.0 * torch.linalg.cross(u, v, dim=-1)
+  return v + w * t + torch.linalg.cross(u, t, dim=-1)
+
+
+def multiply(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+  """Hamilton product a * b (apply b first, then a); the torch twin of ``quat.multiply``."""
+  aw, ax, ay, az = a.unbind(-1)
+  bw, bx, by, bz = b.unbind(-1)
+  return torch.stack(
+    [
+      aw * bw - ax * bx - ay * by - az * bz,
+      aw * bx + ax * bw + ay * bz - az * by,
+      aw * by - ax * bz + ay * bw + az * bx,
+      aw * bz + ax * by - ay * bx + az * bw,
+    ],
+    dim=-1,
+  )
+
+
 def slerp(q0: torch.Tensor, q1: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
   """Shortest-arc slerp; alpha has q's shape without the last axis. alpha == 0 (1) returns
   q0 (q1) bit for bit, so sampling at a frame time reproduces the stored frame exactly."""

@@ -45,3 +45,21 @@ def test_xyzw_wxyz_conversion():
   q = np.array([1.0, 2.0, 3.0, 4.0])
   np.testing.assert_array_equal(quat.xyzw_to_wxyz(q), [4.0, 1.0, 2.0, 3.0])
   np.testing.assert_array_equal(quat.wxyz_to_xyzw(quat.xyzw_to_wxyz(q)), q)
+
+
+def test_torch_multiply_and_rotate_match_the_numpy_versions():
+  import torch
+
+  from refmotion_manager import quat, torch_quat
+
+  rng = np.random.default_rng(0)
+  a, b = (q / np.linalg.norm(q, axis=-1, keepdims=True) for q in rng.normal(size=(2, 5, 4)))
+  v = rng.normal(size=(5, 3))
+  ta, tb, tv = (torch.tensor(x) for x in (a, b, v))
+  np.testing.assert_allclose(torch_quat.multiply(ta, tb).numpy(), quat.multiply(a, b), atol=1e-12)
+  np.testing.assert_allclose(torch_quat.rotate(ta, tv).numpy(), quat.rotate(a, v), atol=1e-12)
+  # A quarter turn about z maps x to y, and back through rotate_inverse.
+  qz = torch.tensor([np.cos(np.pi / 4), 0.0, 0.0, np.sin(np.pi / 4)], dtype=torch.float64)
+  x = torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64)
+  torch.testing.assert_close(torch_quat.rotate(qz, x), torch.tensor([0.0, 1.0, 0.0], dtype=torch.float64))
+  torch.testing.assert_close(torch_quat.rotate_inverse(qz, torch_quat.rotate(qz, x)), x)

@@ -27,7 +27,7 @@ import torch
 from mjlab.managers.scene_entity_config import SceneEntityCfg
 
 from refmotion_manager import MotionFormatError, MotionLibrary
-from refmotion_manager.torch_quat import rotate_inverse
+from refmotion_manager.torch_quat import multiply, rotate, rotate_inverse
 
 if TYPE_CHECKING:
   from mjlab.entity import Entity
@@ -227,9 +227,9 @@ class reset_from_motion:
     data, index = self._asset.data, self._asset.indexing
     qpos, qvel = data.data.qpos[env_ids], data.data.qvel[env_ids]
     old_pose, old_vel = qpos[:, index.free_joint_q_adr], qvel[:, index.free_joint_v_adr]
-    old_ang_w = _rotate(old_pose[:, 3:7], old_vel[:, 3:])
-    pose = torch.cat([pos, _quat_mul(turn, state["root_quat"])], dim=1)
-    vel = torch.cat([_rotate(turn, state["root_lin_vel_w"]), _rotate(turn, state["root_ang_vel_w"])], dim=1)
+    old_ang_w = rotate(old_pose[:, 3:7], old_vel[:, 3:])
+    pose = torch.cat([pos, multiply(turn, state["root_quat"])], dim=1)
+    vel = torch.cat([rotate(turn, state["root_lin_vel_w"]), rotate(turn, state["root_ang_vel_w"])], dim=1)
     pose = torch.where(keep, pose, old_pose)
     vel = torch.where(keep, vel, torch.cat([old_vel[:, :3], old_ang_w], dim=1))
     joint_pos = torch.where(keep, state["joint_pos"], data.joint_pos[env_ids])
@@ -240,23 +240,3 @@ class reset_from_motion:
 
   def reset(self, env_ids: torch.Tensor | slice | None = None) -> None:
     del env_ids
-
-
-def _quat_mul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-  """Hamilton product a * b of (w, x, y, z) quaternions."""
-  aw, ax, ay, az = a.unbind(-1)
-  bw, bx, by, bz = b.unbind(-1)
-  return torch.stack(
-    [
-      aw * bw - ax * bx - ay * by - az * bz,
-      aw * bx + ax * bw + ay * bz - az * by,
-      aw * by - ax * bz + ay * bw + az * bx,
-      aw * bz + ax * by - ay * bx + az * bw,
-    ],
-    dim=-1,
-  )
-
-
-def _rotate(q: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-  """v rotated by q: rotate_inverse by the conjugate."""
-  return rotate_inverse(q * torch.tensor([1.0, -1.0, -1.0, -1.0], device=q.device), v)

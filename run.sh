@@ -14,6 +14,8 @@ Modes (-m MODE, or as the first word):
   train  (default) train TASK with st_rl PPO        scripts/st_rl/train.py
   play   evaluate a trained run headless             scripts/st_rl/play.py
   sim    run an exported policy in native MuJoCo     scripts/st_rl/sim2mujoco.py
+  ros2   the policy as a ROS 2 node (+ -- --with-sim: MuJoCo robot over DDS)  scripts/st_rl/ros2interface.py
+         (-- --policy DIR instead of -n TASK)
   list   table of registered tasks                   scripts/list_envs.py
   test   lint, type check and the full test suite (what CI runs)
 
@@ -93,6 +95,12 @@ case $MODE in
     need_script scripts/st_rl/sim2mujoco.py
     exec $PY scripts/st_rl/sim2mujoco.py --task "$TASK" "${load_args[@]}" "${EXTRA[@]}"
     ;;
+  ros2)
+    need_script scripts/st_rl/ros2interface.py
+    task_args=(--task "$TASK")
+    [[ " ${EXTRA[*]} " == *" --policy "* ]] && task_args=()
+    exec $PY scripts/st_rl/ros2interface.py "${task_args[@]}" "${load_args[@]}" "${EXTRA[@]}"
+    ;;
   list)
     exec $PY scripts/list_envs.py "${EXTRA[@]}"
     ;;
@@ -104,7 +112,7 @@ case $MODE in
     echo "[run.sh] pytest"; exec $PY -m pytest "${EXTRA[@]}"
     ;;
   *)
-    echo "run.sh: unknown mode '$MODE'. Modes: train, play, sim, list, test (see ./run.sh -h)" >&2
+    echo "run.sh: unknown mode '$MODE'. Modes: train, play, sim, ros2, list, test (see ./run.sh -h)" >&2
     exit 2
     ;;
 esac

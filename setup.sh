@@ -38,9 +38,9 @@ echo "[setup] torch $installed_torch (CUDA: $(.venv/bin/python -c 'import torch;
 # Every later install is constrained to this exact torch.
 mkdir -p .venv/st_gym
 echo "torch==$installed_torch" > .venv/st_gym/constraints.txt
-step "installing st_gym packages (editable) and pinned dependencies"
+step "installing st_gym packages (editable) and pinned dependencies, ROS 2 (rclpy, Kilted wheels) included"
 "${PIP[@]}" install -q -c .venv/st_gym/constraints.txt \
-  -e "exts/refmotion_manager[stgym,video]" -e exts/legged_robots -e ".[dev]"
+  -e "exts/refmotion_manager[stgym,video]" -e "exts/legged_robots[ros2]" -e ".[dev]"
 
 # Headless video needs an OpenGL implementation: OSMesa from Debian when there is no GPU.
 if ! ldconfig -p 2>/dev/null | grep -q libOSMesa; then
@@ -57,7 +57,7 @@ fi
 step "checking the install"
 CUDA_VISIBLE_DEVICES="" .venv/bin/python - <<'PY'
 import importlib.metadata as md
-for pkg in ("mjlab", "mujoco", "mujoco-warp", "rsl-rl-lib", "torch", "legged_robots", "refmotion_manager"):
+for pkg in ("mjlab", "mujoco", "mujoco-warp", "rsl-rl-lib", "torch", "legged_robots", "refmotion_manager", "ros-rclpy"):
     print(f"  {pkg:18s} {md.version(pkg)}")
 PY
 echo "[setup] done in $(( $(date +%s) - start )) s. Next: ./run.sh (train Flat-G1) or ./run.sh test"

@@ -1,0 +1,69 @@
+"""scripts/st_rl/ros2interface.py: the shipped Flat-G1 policy walks over DDS (node + loopback
+robot, two processes) for 10 s at 0.5 m/s; bad input exits 2.
+
+Own ROS domain (random in 100-200) and localhost-only discovery; every process started here
+runs in a process group that is killed at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "scripts" / "st_rl" / "ros2interface.py"
+POLICY = ROOT / "policies" / "flat_g1_h200"
+ENV = {
+  **os.environ,
+  "ROS_DOMAIN_ID": str(random.randint(100, 200)),
+  "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST",
+  "CUDA_VISIBLE_DEVICES": "",
+  "MUJOCO_GL": "osmesa",
+  "PYOPENGL_PLATFORM": "osmesa",
+}
+
+
+def run(*args: str, timeout: float = 180.0) -> subprocess.CompletedProcess:
+  proc = subprocess.Popen(
+    [sys.executable, str(SCRIPT), *args], env=ENV, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    text=True, start_new_session=True,
+  )  # fmt: skip
+  try:
+    out, err = proc.communicate(timeout=timeout)
+  finally:
+    if proc.poll() is None:
+      os.killpg(proc.pid, signal.SIGKILL)
+      proc.wait()
+  return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+@pytest.mark.slow
+def test_shipped_flat_g1_policy_walks_10_s_over_dds(tmp_path):
+  out = tmp_path / "ros2"
+  result = run("--policy", str(POLICY), "--with-sim", "--duration", "10", "--cmd", "0.5", "0", "0",
+               "--no-video", "--out", str(out))  # fmt: skip
+  assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+  m = json.loads((out / "metrics.json").read_text())
+  assert m["survived"] and m["stop_reason"] == "duration reached"
+  assert m["time_running_s"] >= 10.0
+  assert m["lin_vel_xy_error_mean"] <= 0.3, m["lin_vel_xy_error_mean"]
+  assert m["command_mean"] == pytest.approx([0.5, 0.0, 0.0])
+  assert m["damping_fraction"] == 0.0 and m["supervisor_final_state"] == "RUNNING"
+  assert [t["to"] for t in m["transitions"]] == ["SOFT_START", "RUNNING"]
+  assert m["robot"]["commands"] >= 500 and m["robot"]["refused_commands"] == 0  # 50 Hz for > 10 s
+  assert m["control_loop"]["ticks"] >= 500
+  assert (out / "plot.png").is_file() and (out / "robot_traces.npz").is_file()
+
+
+def test_bad_policy_folder_exits_2_with_one_line(tmp_path):
+  result = run("--policy", str(tmp_path / "nope"), "--with-sim", timeout=60.0)
+  assert result.returncode == 2
+  lines = [line for line in result.stderr.splitlines() if line.strip()]
+  assert len(lines) == 1 and "deploy.yaml" in lines[0], result.stderr

@@ -101,20 +101,27 @@ def load(args: argparse.Namespace):
 
 
 def schedule_of(args: argparse.Namespace) -> list[tuple[float, list[float]]]:
-  if args.schedule is None:
-    return [(0.0, list(args.cmd) if args.cmd is not None else [0.5, 0.0, 0.0])]
   from legged_robots.deploy import DeployError
 
+  if args.schedule is None:
+    cmd = list(args.cmd) if args.cmd is not None else [0.5, 0.0, 0.0]
+    if not all(np.isfinite(cmd)):
+      raise DeployError(f"--cmd must be three finite numbers, got {cmd}")
+    return [(0.0, cmd)]
   path = Path(args.schedule)
   if not path.is_file():
     raise DeployError(f"--schedule {path} does not exist")
-  entries = yaml.safe_load(path.read_text())
-  ok = isinstance(entries, list) and all(
-    isinstance(e, dict) and set(e) == {"t", "cmd"} and len(e["cmd"]) == 3 for e in entries
-  )
-  if not ok or not entries:
-    raise DeployError(f"--schedule {path}: expected a list of {{t: seconds, cmd: [vx, vy, wz]}}")
-  return sorted((float(e["t"]), [float(v) for v in e["cmd"]]) for e in entries)
+  expected = f"--schedule {path}: expected a list of {{t: seconds, cmd: [vx, vy, wz]}} of finite numbers"
+  try:
+    entries = yaml.safe_load(path.read_text())
+    keyed = [e for e in entries if set(e) == {"t", "cmd"}]
+    schedule = sorted((float(e["t"]), [float(v) for v in e["cmd"]]) for e in keyed)
+  except (yaml.YAMLError, TypeError, ValueError, KeyError) as e:
+    raise DeployError(f"{expected} ({' '.join(str(e).split())})") from None
+  ok = schedule and len(schedule) == len(entries) and all(len(c) == 3 for _, c in schedule)
+  if not ok or not np.isfinite([[t, *c] for t, c in schedule]).all():
+    raise DeployError(expected)
+  return schedule
 
 
 def perturbations_of(args: argparse.Namespace):
@@ -234,9 +241,22 @@ def reference_ghost(args: argparse.Namespace, mjcf: Path):
     raise DeployError(f"--reference: {e}") from None
 
 
+def check_args(args: argparse.Namespace) -> None:
+  """Values argparse cannot check, before anything is loaded or written."""
+  from legged_robots.deploy import DeployError
+
+  if not (np.isfinite(args.duration) and args.duration > 0):
+    raise DeployError(f"--duration must be a finite number of seconds > 0, got {args.duration}")
+  if args.decimation < 1:
+    raise DeployError(f"--decimation must be at least 1, got {args.decimation}")
+  schedule_of(args)
+  perturbations_of(args).check()
+
+
 def run(args: argparse.Namespace) -> int:
   from legged_robots.deploy.closed_loop import VideoSink, frame_stride, run_closed_loop
 
+  check_args(args)
   runtime, folder, mjcf, source = load(args)
   print(f"[sim2mujoco] policy {folder} ({runtime.contract.task}); MJCF {mjcf} from {source}")
   if args.viewer:

@@ -42,8 +42,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
   return parser.parse_intermixed_args(argv)
 
 
-def main() -> None:
-  args = parse_args()
+def main(argv: list[str] | None = None) -> None:
+  args = parse_args(argv)
   configure_headless_gl()  # before anything imports mjlab
   from legged_robots.rl.train import TrainOptions, run_train
 

@@ -17,6 +17,7 @@ stacked oldest-first over the last ``history_length`` control steps.
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from dataclasses import asdict, dataclass, field, fields
@@ -27,6 +28,7 @@ import numpy as np
 import yaml
 
 SCHEMA_VERSION = 1
+_FIX = "fix it in deploy.yaml or re-export the policy."
 
 
 class ContractError(ValueError):
@@ -158,11 +160,26 @@ class DeployContract:
     if self.action.clip is not None:
       per_joint["action.clip"] = self.action.clip
     for name, values in per_joint.items():
+      if not isinstance(values, list):
+        raise ContractError(f"{name} must be a list with one entry per joint, got {values!r}")
       if len(values) != n:
         raise ContractError(
           f"{name} has {len(values)} entries but joint_names has {n}: "
           "every per-joint list must follow joint_names."
         )
+    _check_numbers("default_joint_pos", self.default_joint_pos)
+    _check_numbers("action.scale", self.action.scale)
+    _check_numbers("action.offset", self.action.offset)
+    _check_numbers("stiffness", self.stiffness, minimum=0.0)
+    _check_numbers("damping", self.damping, minimum=0.0)
+    _check_numbers("effort_limit", self.effort_limit, minimum=0.0, strict=True, allow_inf=True)
+    for i, pair in enumerate(self.action.clip or []):
+      if not isinstance(pair, list) or len(pair) != 2:
+        raise ContractError(f"action.clip[{i}] must be [low, high], got {pair!r}")
+      _check_numbers(f"action.clip[{i}]", pair, allow_inf=True)
+    _check_numbers("physics_dt", [self.physics_dt], minimum=0.0, strict=True)
+    if not isinstance(self.decimation, int) or isinstance(self.decimation, bool) or self.decimation < 1:
+      raise ContractError(f"decimation must be an integer >= 1, got {self.decimation!r}")
     if n != self.policy.action_dim:
       raise ContractError(f"policy.action_dim={self.policy.action_dim} but {n} joints")
     if self.action.raw_clip is not None and not self.action.raw_clip > 0:
@@ -234,14 +251,33 @@ class DeployContract:
     path = Path(path)
     if not path.is_file():
       raise ContractError(f"no deploy contract at {path}: export the policy first")
-    with open(path) as f:
-      data = yaml.safe_load(f)
+    try:
+      with open(path) as f:
+        data = yaml.safe_load(f)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+      detail = " ".join(str(e).split())
+      raise ContractError(f"cannot read {path}: {detail}. Fix the YAML, or re-export the policy.") from e
     if not isinstance(data, dict):
       raise ContractError(f"{path} is not a YAML mapping")
     try:
       return cls.from_dict(data)
     except ContractError as e:
       raise ContractError(f"{path}: {e}") from e
+
+
+def _check_numbers(
+  name: str, values: list[Any], minimum: float | None = None, strict: bool = False, allow_inf: bool = False
+) -> None:
+  """Every entry a real number, finite (or +-inf when allowed), >= minimum (> with strict)."""
+  for i, v in enumerate(values):
+    where = f"{name}[{i}]" if len(values) > 1 or name[-1] == "]" else name
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+      raise ContractError(f"{where} must be a number, got {v!r}: {_FIX}")
+    if math.isnan(v) or (math.isinf(v) and not allow_inf):
+      raise ContractError(f"{where} must be finite, got {v}: {_FIX}")
+    if minimum is not None and (v <= minimum if strict else v < minimum):
+      bound = f"> {minimum:g}" if strict else f">= {minimum:g}"
+      raise ContractError(f"{where} must be {bound}, got {v}: {_FIX}")
 
 
 def _checked_kwargs(cls: type, data: Any, where: str) -> dict[str, Any]:

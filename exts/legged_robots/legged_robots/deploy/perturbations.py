@@ -45,5 +45,19 @@ class Perturbations:
   """Scales kp, kd and the torque limit."""
 
   def check(self) -> None:
-    if self.action_latency_steps < 0 or self.obs_latency_steps < 0 or self.push_interval_s < 0:
-      raise DeployError(f"latencies and push interval must be >= 0: {self}")
+    """Raise DeployError naming the first value that cannot be simulated."""
+    values = {
+      "action latency": self.action_latency_steps,
+      "observation latency": self.obs_latency_steps,
+      "push interval": self.push_interval_s,
+      "push velocity": self.push_max_vel,
+      **{f"{name} noise": v for name, v in vars(self.noise).items()},
+    }
+    for name, value in values.items():
+      if not (math.isfinite(value) and value >= 0):
+        raise DeployError(f"{name} must be >= 0 and finite, got {value}")
+    for name, value in (("friction scale", self.friction_scale), ("motor strength", self.motor_strength)):
+      if not (math.isfinite(value) and value > 0):
+        raise DeployError(f"friction and motor strength must be > 0 and finite, got {name} {value}")
+    if not math.isfinite(self.added_base_mass_kg):
+      raise DeployError(f"added base mass must be finite, got {self.added_base_mass_kg}")

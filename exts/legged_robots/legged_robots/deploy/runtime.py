@@ -49,6 +49,18 @@ def load_contract(folder: Path) -> DeployContract:
   return DeployContract.load(path)
 
 
+def open_session(onnx_path: Path, options: ort.SessionOptions | None = None) -> ort.InferenceSession:
+  """An onnxruntime CPU session, or PolicyMismatchError for a truncated or foreign file."""
+  try:
+    return ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+  except Exception as e:  # onnxruntime raises its own exception classes (InvalidProtobuf, Fail, ...)
+    detail = " ".join(str(e).split())[:300]
+    raise PolicyMismatchError(
+      f"cannot load {onnx_path} ({type(e).__name__}: {detail}): the file is truncated or not an ONNX "
+      "model. Re-export the policy (play.py writes exported/)."
+    ) from None
+
+
 def _static_dims(shape: list) -> list[int | None]:
   return [d if isinstance(d, int) else None for d in shape]
 
@@ -69,7 +81,7 @@ class PolicyRuntime:
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = threads
-    self._session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+    self._session = open_session(onnx_path, options)
     self._check_signature(onnx_path)
     self.metadata: dict[str, str] = dict(self._session.get_modelmeta().custom_metadata_map)
     """The exporter's ONNX metadata_props (task, joint names, iteration, ...)."""

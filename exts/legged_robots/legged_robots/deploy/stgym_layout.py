@@ -15,7 +15,6 @@ import math
 from pathlib import Path
 
 import mujoco
-import onnxruntime as ort
 import yaml
 
 from legged_robots.deploy.contract import (
@@ -27,6 +26,7 @@ from legged_robots.deploy.contract import (
   RobotModel,
 )
 from legged_robots.deploy.errors import DeployError, MissingFileError, PolicyMismatchError
+from legged_robots.deploy.runtime import open_session
 
 JOINT_NAMES_FILE = "joint_names.yaml"
 GAINS_FILE = "kp_kd.yaml"
@@ -135,7 +135,7 @@ def contract_from_stgym(
   onnx_path = folder / "policy.onnx"
   if not onnx_path.is_file():
     raise MissingFileError(f"st_gym layout needs {onnx_path}")
-  session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+  session = open_session(onnx_path)
   inputs, outputs = session.get_inputs(), session.get_outputs()
   if len(inputs) != 1:
     raise DeployError(f"{onnx_path} has {len(inputs)} inputs; the st_gym layout reader supports MLP policies")

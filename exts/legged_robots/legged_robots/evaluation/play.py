@@ -22,6 +22,7 @@ from legged_robots.deploy.runs import EXPORT_DIR, experiment_dirs
 from legged_robots.evaluation.metrics import EpisodeMetrics
 from legged_robots.evaluation.mimic_metrics import MimicMetrics, motion_command
 from legged_robots.rl import checkpoint as ckpt
+from legged_robots.rl.checks import at_least, check_env_cfg, positive
 from legged_robots.rl.task_cfg import (
   apply_cfg_overrides,
   checked_overrides,
@@ -149,6 +150,16 @@ def _style_report(motion, exported: Path, out: Path, opts: PlayOptions) -> dict:
   }
 
 
+def _check_options(opts: PlayOptions) -> None:
+  at_least("--num_envs", opts.num_envs)
+  at_least("--num_episodes", opts.num_episodes)
+  positive("--episode_length_s", opts.episode_length_s)
+  at_least("--video_length", opts.video_length, 0)
+  at_least("--plot_steps", opts.plot_steps, 0)
+  positive("--style_speed", opts.style_speed, allow_zero=True)
+  positive("--style_duration_s", opts.style_duration_s)
+
+
 def export_folder(checkpoint: Path) -> Path:
   """``<run>/exported`` for the run's newest checkpoint, ``<run>/exported/model_<i>`` for an
   older one: ``exported/`` always holds the newest checkpoint's export."""
@@ -161,6 +172,7 @@ def export_folder(checkpoint: Path) -> Path:
 
 def run_play(opts: PlayOptions) -> Path:
   """Evaluate a checkpoint; return the folder holding metrics.json."""
+  _check_options(opts)
   overrides = checked_overrides(opts.overrides)
   device = resolve_device(opts.device)
   cfgs = load_task_cfgs(opts.task, play=True)
@@ -173,6 +185,7 @@ def run_play(opts: PlayOptions) -> Path:
   cfgs.env.scene.num_envs = opts.num_envs
   if opts.episode_length_s is not None:
     cfgs.env.episode_length_s = opts.episode_length_s
+  check_env_cfg(cfgs.env)
 
   from mjlab.rl import RslRlVecEnvWrapper
 

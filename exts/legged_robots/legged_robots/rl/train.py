@@ -1,8 +1,8 @@
 """``run_train``: resolve configs, validate every input, then build the env and learn.
 
-Everything a user can get wrong (task id, override key or type, resume target,
-checkpoint file, checkpoint sizes) is checked before the run folder is created, so a
-bad input never writes into ``logs/``.
+Everything a user can get wrong (task id, override key or type, counts and rates
+(``rl/checks.py``), resume target and its task, checkpoint file, checkpoint sizes) is
+checked before the run folder is created, so a bad input never writes into ``logs/``.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Literal
 from legged_robots.deploy.runs import experiment_dirs
 from legged_robots.rl import checkpoint as ckpt
 from legged_robots.rl.cfg_yaml import dump_cfg
+from legged_robots.rl.checks import at_least, check_agent_cfg, check_env_cfg
 from legged_robots.rl.run_dir import TrainLock, claim_run_dir, clean_stale, write_run_info
 from legged_robots.rl.task_cfg import (
   apply_cfg_overrides,
@@ -90,13 +91,26 @@ def _drop_if_empty(run_dir: Path) -> None:
     print(f"[st_rl] removed {run_dir}: the run stopped before its first checkpoint", flush=True)
 
 
+def _check_options(opts: TrainOptions) -> None:
+  at_least("--num_envs", opts.num_envs)
+  at_least("--max_iterations", opts.max_iterations)
+  at_least("cpu_num_envs (conf/train.yaml)", opts.cpu_num_envs)
+  at_least("cpu_max_iterations (conf/train.yaml)", opts.cpu_max_iterations)
+  if opts.video:
+    at_least("--video_length", opts.video_length)
+    at_least("--video_interval", opts.video_interval)
+
+
 def run_train(opts: TrainOptions) -> Path:
   """Train; return the run folder."""
+  _check_options(opts)
   overrides = checked_overrides(opts.overrides)
   device = resolve_device(opts.device)
   cfgs = load_task_cfgs(opts.task, play=False)
   _apply_flags(opts, cfgs, device)
   apply_cfg_overrides(cfgs, overrides)
+  check_env_cfg(cfgs.env)
+  check_agent_cfg(cfgs.agent)
   agent = cfgs.agent
   log_root = Path(opts.log_root).resolve()
 

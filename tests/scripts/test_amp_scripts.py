@@ -75,16 +75,21 @@ def test_bad_motion_file_exits_2_and_writes_nothing(tmp_path):
 
 
 def test_resuming_an_amp_run_from_a_ppo_checkpoint_names_the_missing_state(tmp_path):
+  import shutil
+
   log_root = tmp_path / "logs"
   ppo = _run("train.py", log_root, "--max_iterations", "1", *FAST[:-1], task="Flat-G1")
   assert ppo.returncode == 0, ppo.stderr[-3000:]
   (run_dir,) = (log_root / "g1_flat").iterdir()
+  # A run of the other task is refused by its recorded task; a bare checkpoint (no
+  # params/, no export: nothing says its task) reaches the AMP state check.
+  bare = log_root / "g1_amp_flat" / "bare"
+  bare.mkdir(parents=True)
+  shutil.copy(run_dir / "model_0.pt", bare / "model_0.pt")
   before = _snapshot(log_root)
-  result = _run(
-    "train.py", log_root, "--max_iterations", "1", "--resume", "--load_run", str(run_dir), *FAST, task=TASK
-  )
-  assert result.returncode == 2 and "Traceback" not in result.stderr
-  assert (
-    "no AMP state (discriminator_state_dict" in result.stderr and "not written by AMP-PPO" in result.stderr
-  )
-  assert _snapshot(log_root) == before
+  for load_run, message in ((str(run_dir), "was trained on task Flat-G1"), (str(bare), "no AMP state")):
+    args = ("--max_iterations", "1", "--resume", "--load_run", load_run, *FAST)
+    result = _run("train.py", log_root, *args, task=TASK)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert message in result.stderr
+    assert _snapshot(log_root) == before

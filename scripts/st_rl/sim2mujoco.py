@@ -5,7 +5,8 @@
     python scripts/st_rl/sim2mujoco.py --policy st_gym_exported/ --mjcf lus2.xml     # st_gym layout
     python scripts/st_rl/sim2mujoco.py --task Flat-G1 --viewer                      # arrows, Q/E: command
 
-Writes metrics.json, plot.png and video.mp4 to --out (default <exported>/../sim2mujoco/<time>/).
+Writes metrics.json, plot.png and video.mp4 to --out (default: <run>/sim2mujoco/<time>/ for a
+run's export, else logs/sim2mujoco/<policy folder name>/<time>/).
 Exit status: 0 the robot survived, 1 it fell or the policy returned NaN, 2 bad input.
 Needs only the exported folder and the MJCF (never torch or mjlab). See docs/sim2mujoco.md.
 """
@@ -253,6 +254,23 @@ def check_args(args: argparse.Namespace) -> None:
   perturbations_of(args).check()
 
 
+def default_out(folder: Path) -> Path:
+  """<run>/sim2mujoco/<time>/ for a run's export (logs/st_rl/...), else
+  logs/sim2mujoco/<folder name>/<time>/: never inside policies/ or another shipped folder."""
+  folder = folder.resolve()
+  if folder.name == "exported":
+    base = folder.parent / "sim2mujoco"
+  elif folder.parent.name == "exported":
+    base = folder.parent.parent / "sim2mujoco"
+  else:
+    base = Path("logs") / "sim2mujoco" / folder.name
+  stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+  n = 1
+  while (base / (stamp if n == 1 else f"{stamp}_{n}")).exists():
+    n += 1
+  return base / (stamp if n == 1 else f"{stamp}_{n}")
+
+
 def run(args: argparse.Namespace) -> int:
   from legged_robots.deploy.closed_loop import VideoSink, frame_stride, run_closed_loop
 
@@ -263,12 +281,9 @@ def run(args: argparse.Namespace) -> int:
     if has_display():
       return run_viewer(runtime, mjcf, args)
     print("[sim2mujoco] --viewer needs a display (DISPLAY/WAYLAND_DISPLAY unset): running headless instead")
-  out = (
-    Path(args.out)
-    if args.out
-    else folder.parent / "sim2mujoco" / datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
-  )
+  out = Path(args.out) if args.out else default_out(folder)
   out.mkdir(parents=True, exist_ok=True)
+  print(f"[sim2mujoco] writing to {out}")
   writer = video = None
   if not args.no_video:
     fps = 1.0 / (frame_stride(runtime.contract.step_dt, 30.0) * runtime.contract.step_dt)
@@ -323,6 +338,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["MUJOCO_GL"] = "osmesa"  # offscreen on the CPU; set MUJOCO_GL=egl on a GPU machine
     os.environ["PYOPENGL_PLATFORM"] = "osmesa"
   from legged_robots.deploy import ContractError, DeployError, NonFiniteActionError
+  from legged_robots.deploy.mujoco_sim import route_mujoco_warnings
+
+  route_mujoco_warnings()
 
   try:
     return run(args)

@@ -16,6 +16,7 @@ from legged_robots.rl.cli import (
   add_run_flags,
   build_options,
   configure_headless_gl,
+  configure_output,
   load_defaults,
   run_main,
 )
@@ -45,6 +46,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
   args = parse_args(argv)
   configure_headless_gl()  # before anything imports mjlab
+  configure_output(getattr(args, "verbose", False))
   from legged_robots.rl.train import TrainOptions, run_train
 
   run_train(build_options(TrainOptions, load_defaults(CONF, TrainOptions), args))

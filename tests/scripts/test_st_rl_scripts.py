@@ -61,6 +61,10 @@ def test_train_writes_checkpoints_params_and_exported_policy(trained):
   assert list(trained.glob("events.out.tfevents.*")), "no TensorBoard events"
   progress = [ln for ln in (trained / "train_stdout.txt").read_text().splitlines() if ln.startswith("[it ")]
   assert len(progress) == 2 and all("steps/s" in ln and "ETA" in ln for ln in progress)
+  stdout = (trained / "train_stdout.txt").read_text()
+  assert "Active Reward Terms" not in stdout  # mjlab's manager tables only with --verbose
+  assert f"[st_rl] done: {trained}" in stdout and f"checkpoint  {trained / 'model_1.pt'}" in stdout
+  assert f"./run.sh play -n {TASK} -l {trained.name} -- --log_root" in stdout
   agent = load_cfg(trained / "params" / "agent.yaml")
   env = load_cfg(trained / "params" / "env.yaml")
   assert agent.num_steps_per_env == 8 and env.scene.num_envs == 4  # flags + overrides saved
@@ -131,7 +135,9 @@ def test_run_sh_sim_takes_the_experiment(trained):
   cmd += ["--duration", "0.2", "--no-video", "--out", str(log_root.parent / "sim_out")]
   result = subprocess.run(cmd, env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=300)
   assert result.returncode in (0, 1), result.stdout[-2000:] + result.stderr[-2000:]  # 1: the robot fell
-  assert f"{EXP}/" in result.stdout and "metrics.json" in {p.name for p in (log_root.parent / "sim_out").iterdir()}
+  assert f"{EXP}/" in result.stdout and "metrics.json" in {
+    p.name for p in (log_root.parent / "sim_out").iterdir()
+  }
 
 
 def test_play_writes_metrics_plot_video_and_export(trained):

@@ -11,6 +11,7 @@ iterations) comes from the MJCF, hence ``exported/robot.xml`` is the model to us
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,7 +55,19 @@ class SimRobot:
   """MJCF hinge/slide joints the policy does not drive (they move freely)."""
 
 
+def route_mujoco_warnings() -> None:
+  """MuJoCo's default warning handler appends to MUJOCO_LOG.TXT in the working directory;
+  send its warnings (e.g. "Nan, Inf or huge value in QACC") to stderr instead."""
+  if mujoco.get_mju_user_warning() is None:
+    mujoco.set_mju_user_warning(_warn)
+
+
+def _warn(message: str) -> None:
+  print(f"[mujoco] warning: {message.strip()}", file=sys.stderr, flush=True)
+
+
 def _load_spec(path: Path) -> mujoco.MjSpec:
+  route_mujoco_warnings()  # every native simulation of the deploy side starts here
   if not path.is_file():
     raise MissingFileError(f"MJCF {path} does not exist: pass the robot model with --mjcf PATH.")
   try:

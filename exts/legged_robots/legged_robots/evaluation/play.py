@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from legged_robots.evaluation.metrics import EpisodeMetrics
 from legged_robots.evaluation.mimic_metrics import MimicMetrics, motion_command
 from legged_robots.rl import checkpoint as ckpt
 from legged_robots.rl.checks import at_least, check_env_cfg, positive
+from legged_robots.rl.messages import quiet_build
 from legged_robots.rl.task_cfg import (
   apply_cfg_overrides,
   checked_overrides,
@@ -55,6 +57,8 @@ class PlayOptions:
   style_speed: float = 0.5
   """Forward speed (m/s) of the style report's MuJoCo walk (tasks with reference motions)."""
   style_duration_s: float = 10.0
+  verbose: bool = False
+  """Print mjlab's manager tables and Warp's module loads."""
   overrides: list[str] = field(default_factory=list)
 
 
@@ -66,6 +70,25 @@ def velocity_command(env) -> tuple[str, str] | None:
     if ranges is not None and all(hasattr(ranges, r) for r in VELOCITY_RANGES):
       return name, cfg.entity_name
   return None
+
+
+class _Progress:
+  """A line every few seconds: rendering on a CPU makes play take minutes."""
+
+  def __init__(self, episodes: int, frames: int, every_s: float = 5.0) -> None:
+    self.episodes, self.frames, self.every_s = episodes, frames, every_s
+    self.start = self.last = time.monotonic()
+
+  def update(self, step: int, episodes: int, frames: int) -> None:
+    now = time.monotonic()
+    if now - self.last < self.every_s:
+      return
+    self.last = now
+    video = f", video {frames}/{self.frames} frames" if self.frames else ""
+    print(
+      f"[st_rl] play: step {step}, {episodes}/{self.episodes} episodes{video}, {now - self.start:.0f} s",
+      flush=True,
+    )
 
 
 def _rollout(wrapped, policy, opts: PlayOptions, out_dir: Path) -> dict:
@@ -80,6 +103,7 @@ def _rollout(wrapped, policy, opts: PlayOptions, out_dir: Path) -> dict:
   frames, cmd_trace, vel_trace = [], [], []
   obs = wrapped.get_observations()
   step = 0
+  progress = _Progress(opts.num_episodes, min(opts.video_length, max_steps) if opts.video else 0)
   while metrics.episodes < opts.num_episodes and step < max_steps:
     command = velocity = None
     if velocity_cmd is not None:
@@ -104,6 +128,7 @@ def _rollout(wrapped, policy, opts: PlayOptions, out_dir: Path) -> dict:
       frame = env.render()
       frames.append(frame[0] if frame.ndim == 4 else frame)
     step += 1
+    progress.update(step, metrics.episodes, len(frames))
   summary = metrics.summary()
   summary["steps"] = step
   if mimic is not None:
@@ -193,7 +218,8 @@ def run_play(opts: PlayOptions) -> Path:
   from legged_robots.tasks.registry import env_class
 
   render_mode = "rgb_array" if opts.video else None
-  env = env_class(opts.task)(cfg=cfgs.env, device=device, render_mode=render_mode)
+  with quiet_build(opts.verbose):
+    env = env_class(opts.task)(cfg=cfgs.env, device=device, render_mode=render_mode)
   try:
     wrapped = RslRlVecEnvWrapper(env, clip_actions=cfgs.agent.clip_actions)
     ckpt.check_fits(path, data, *policy_io_sizes(wrapped, cfgs.agent))

@@ -35,6 +35,17 @@ def configure_headless_gl() -> None:
     os.environ["PYOPENGL_PLATFORM"] = "osmesa"
 
 
+def configure_output(verbose: bool) -> None:
+  """Warp prints a line per kernel module it loads; keep that for --verbose (before mjlab is
+  imported: mjlab reads MJLAB_WARP_QUIET once; an explicit MJLAB_WARP_QUIET wins). MuJoCo's
+  warnings go to stderr, not to MUJOCO_LOG.TXT in the working directory."""
+  if not verbose:
+    os.environ.setdefault("MJLAB_WARP_QUIET", "1")
+  from legged_robots.deploy.mujoco_sim import route_mujoco_warnings  # imports mujoco: after the GL choice
+
+  route_mujoco_warnings()
+
+
 def load_defaults(path: Path, cls: type[T]) -> dict[str, Any]:
   """Read a conf YAML of defaults; every key must be a field of cls."""
   data = yaml.safe_load(path.read_text()) or {}
@@ -63,6 +74,7 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
   add("--num_envs", type=int, help="number of parallel environments")
   add("--log_root", help="root folder of the logs (default logs/st_rl)")
   add("--headless", action="store_true", help="accepted for compatibility; always headless")
+  add("--verbose", action="store_true", help="print mjlab's manager tables and Warp's module loads")
   add("overrides", nargs="*", help="hydra-style key=value overrides of env.* / agent.*")
 
 

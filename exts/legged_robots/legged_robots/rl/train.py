@@ -16,6 +16,7 @@ from legged_robots.deploy.runs import experiment_dirs
 from legged_robots.rl import checkpoint as ckpt
 from legged_robots.rl.cfg_yaml import dump_cfg
 from legged_robots.rl.checks import at_least, check_agent_cfg, check_env_cfg
+from legged_robots.rl.messages import next_steps, quiet_build, smoke_test_note
 from legged_robots.rl.run_dir import TrainLock, claim_run_dir, clean_stale, write_run_info
 from legged_robots.rl.task_cfg import (
   apply_cfg_overrides,
@@ -52,6 +53,8 @@ class TrainOptions:
   """Env count used on CPU when --num_envs is not given."""
   cpu_max_iterations: int = 10
   """Iteration budget used on CPU when --max_iterations is not given."""
+  verbose: bool = False
+  """Print mjlab's manager tables and Warp's module loads (off: one line per iteration)."""
   overrides: list[str] = field(default_factory=list)
 
 
@@ -61,11 +64,7 @@ def _apply_flags(opts: TrainOptions, cfgs, device: str) -> None:
   if device == "cpu" and (num_envs is None or max_iterations is None):
     num_envs = num_envs if num_envs is not None else opts.cpu_num_envs
     max_iterations = max_iterations if max_iterations is not None else opts.cpu_max_iterations
-    print(
-      f"[st_rl] no CUDA device: using {num_envs} envs and {max_iterations} iterations "
-      "(pass --num_envs/--max_iterations to choose).",
-      flush=True,
-    )
+    print(smoke_test_note(opts.task, num_envs, max_iterations), flush=True)
   set_if_given(env.scene, "num_envs", num_envs)
   set_if_given(agent, "max_iterations", max_iterations)
   set_if_given(agent, "seed", opts.seed)
@@ -131,7 +130,8 @@ def run_train(opts: TrainOptions) -> Path:
   from legged_robots.tasks.registry import env_class
 
   render_mode = "rgb_array" if opts.video else None
-  env = env_class(opts.task)(cfg=cfgs.env, device=device, render_mode=render_mode)
+  with quiet_build(opts.verbose):
+    env = env_class(opts.task)(cfg=cfgs.env, device=device, render_mode=render_mode)
   try:
     if resume_data is not None:
       assert resume_path is not None
@@ -167,4 +167,5 @@ def run_train(opts: TrainOptions) -> Path:
       lock.release()
   finally:
     env.close()
+  print(next_steps(run_dir, opts.task, opts.log_root), flush=True)
   return run_dir

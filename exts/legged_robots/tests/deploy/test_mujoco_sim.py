@@ -168,3 +168,20 @@ def test_nan_action_stops_the_run_and_holds_the_last_target(g1_export, tmp_path)
     loop.step(np.array([-0.5, 0.0, 0.0]))
   np.testing.assert_array_equal(loop.data.ctrl, held)
   np.testing.assert_allclose(held, runtime.contract.default_joint_pos)  # zero action = default pose
+
+
+def test_mujoco_warnings_go_to_stderr_not_to_a_log_file_in_the_working_directory(
+  tmp_path, monkeypatch, capfd
+):
+  from legged_robots.deploy.mujoco_sim import route_mujoco_warnings
+
+  monkeypatch.chdir(tmp_path)
+  route_mujoco_warnings()
+  model = mujoco.MjModel.from_xml_string(
+    '<mujoco><worldbody><body><freejoint/><geom size=".1"/></body></worldbody></mujoco>'
+  )
+  data = mujoco.MjData(model)
+  data.qpos[0] = np.nan
+  mujoco.mj_step(model, data)
+  assert "[mujoco] warning: Nan, Inf or huge value in QPOS" in capfd.readouterr().err
+  assert list(tmp_path.iterdir()) == []  # MuJoCo's own handler wrote MUJOCO_LOG.TXT here

@@ -187,3 +187,17 @@ def test_policy_trained_in_the_test_runs_through_sim2mujoco(tmp_path):
   assert 0 < metrics["time_survived_s"] <= 5.0
   finite = [metrics["lin_vel_xy_error_mean"], metrics["foot_slip_mean"], *metrics["torque_abs_max"].values()]
   assert all(v is not None and np.isfinite(v) for v in finite)
+
+
+def test_default_output_of_a_shipped_policy_goes_under_logs_not_beside_it(
+  g1_export, tmp_path, monkeypatch, capsys
+):
+  """--policy policies/<name> used to write policies/sim2mujoco/<time>/."""
+  shipped = tmp_path / "policies" / "flat_g1"
+  shutil.copytree(g1_export, shipped)
+  monkeypatch.chdir(tmp_path)
+  assert _main()(["--policy", str(shipped), "--duration", "0.2", "--no-video"]) == 0
+  (out,) = (tmp_path / "logs" / "sim2mujoco" / "flat_g1").iterdir()
+  assert (out / "metrics.json").is_file() and f"writing to {Path('logs')}" in capsys.readouterr().out
+  assert sorted(p.name for p in (tmp_path / "policies").iterdir()) == ["flat_g1"]
+  assert sorted(p.name for p in shipped.iterdir()) == sorted(p.name for p in g1_export.iterdir())

@@ -273,6 +273,7 @@ def default_out(folder: Path) -> Path:
 
 def run(args: argparse.Namespace) -> int:
   from legged_robots.deploy.closed_loop import VideoSink, frame_stride, run_closed_loop
+  from legged_robots.deploy.visual import find_visual_mjcf
 
   check_args(args)
   runtime, folder, mjcf, source = load(args)
@@ -288,7 +289,9 @@ def run(args: argparse.Namespace) -> int:
   if not args.no_video:
     fps = 1.0 / (frame_stride(runtime.contract.step_dt, 30.0) * runtime.contract.step_dt)
     writer = Mp4Writer(out / "video.mp4", fps, 640, 360)
-    video = VideoSink(writer.write, fps, 640, 360, reference_ghost(args, mjcf))
+    visual_mjcf, where = find_visual_mjcf(runtime.contract)
+    print(f"[sim2mujoco] video: {'visual meshes from ' if visual_mjcf else ''}{where}")
+    video = VideoSink(writer.write, fps, 640, 360, reference_ghost(args, mjcf), visual_mjcf)
   next_report = [5.0]
 
   def progress(info) -> None:

@@ -227,10 +227,14 @@ class VideoSink:
     width: int = 640,
     height: int = 360,
     ghost: Ghost | None = None,
+    visual_mjcf: Path | None = None,
   ):
     self.write, self.fps, self.width, self.height = write, fps, width, height
     self.ghost = ghost
     """A translucent reference robot drawn beside the policy (``deploy.ghost``)."""
+    self.visual_mjcf = visual_mjcf
+    """The robot's asset MJCF whose meshes are drawn instead of its collision geoms
+    (``deploy.visual.find_visual_mjcf``); None shows the collision geoms."""
 
 
 def frame_stride(step_dt: float, fps: float) -> int:
@@ -253,7 +257,9 @@ def run_closed_loop(
   loop = ClosedLoop(runtime, mjcf, perturbations, seed)
   if loop.command_name is None and any(np.any(cmd) for _, cmd in command_schedule):
     raise DeployError("the policy has no (vx, vy, wz) velocity command; run it with a zero command")
-  renderer = None if video is None else TrackingRenderer(loop.robot, video.width, video.height)
+  renderer = (
+    None if video is None else TrackingRenderer(loop.robot, video.width, video.height, video.visual_mjcf)
+  )
   stride = 1 if video is None else frame_stride(runtime.contract.step_dt, video.fps)
   steps, status, nan_at = [], "survived", None
   n_steps = round(duration_s / runtime.contract.step_dt)

@@ -22,6 +22,7 @@ from legged_robots.deploy.contract import DeployContract
 from legged_robots.deploy.errors import DeployError, MissingFileError, PolicyMismatchError
 from legged_robots.deploy.ghost import Ghost
 from legged_robots.deploy.observations import RobotState, quat_apply_inverse
+from legged_robots.deploy.visual import VisualRobot
 
 GROUND = "st_gym_ground"
 _HINGE_OR_SLIDE = (mujoco.mjtJoint.mjJNT_HINGE, mujoco.mjtJoint.mjJNT_SLIDE)
@@ -226,19 +227,24 @@ def base_height(robot: SimRobot, data: mujoco.MjData) -> float:
 class TrackingRenderer:
   """Offscreen frames of the robot from a camera that follows its base."""
 
-  def __init__(self, robot: SimRobot, width: int, height: int):
-    self._renderer = mujoco.Renderer(robot.model, height, width)
+  def __init__(self, robot: SimRobot, width: int, height: int, visual_mjcf: Path | None = None):
+    # robot.xml keeps only collision geoms (group 3): show them, unless the asset's meshes
+    # are drawn in their place (deploy.visual).
+    self._visual = None if visual_mjcf is None else VisualRobot(visual_mjcf, robot.model, _ensure_ground)
+    model = robot.model if self._visual is None else self._visual.model
+    self._renderer = mujoco.Renderer(model, height, width)
     self._option = mujoco.MjvOption()
-    if robot.model.nmesh == 0:  # robot.xml keeps only collision geoms (group 3): show them
+    if model.nmesh == 0:
       self._option.geomgroup[3] = 1
     self._camera = mujoco.MjvCamera()
     self._camera.type = mujoco.mjtCamera.mjCAMERA_TRACKING
-    self._camera.trackbodyid = robot.root_body
+    self._camera.trackbodyid = robot.root_body if self._visual is None else self._visual.root_body
     self._camera.distance, self._camera.elevation, self._camera.azimuth = 3.0, -15.0, 135.0
 
   def frame(self, data: mujoco.MjData, ghost: Ghost | None = None, t: float = 0.0) -> np.ndarray:
     """The robot, and the reference robot ``ghost`` at time t beside it when given."""
-    self._renderer.update_scene(data, self._camera, self._option)
+    shown = data if self._visual is None else self._visual.pose(data)
+    self._renderer.update_scene(shown, self._camera, self._option)
     if ghost is not None:
       ghost.pose(t)
       ghost.add_to(self._renderer.scene, self._option)

@@ -185,3 +185,26 @@ def test_mujoco_warnings_go_to_stderr_not_to_a_log_file_in_the_working_directory
   mujoco.mj_step(model, data)
   assert "[mujoco] warning: Nan, Inf or huge value in QPOS" in capfd.readouterr().err
   assert list(tmp_path.iterdir()) == []  # MuJoCo's own handler wrote MUJOCO_LOG.TXT here
+
+
+def test_video_shows_the_asset_meshes_where_they_are_found(g1, g1_export):
+  """robot.xml has collision geoms only; the G1's meshes come from mjlab's asset when present."""
+  from dataclasses import replace
+
+  from legged_robots.deploy.mujoco_sim import TrackingRenderer
+  from legged_robots.deploy.visual import find_visual_mjcf
+
+  mjcf, where = find_visual_mjcf(g1.contract)  # exported elsewhere: /tmp/site/mjlab/... in deploy.yaml
+  assert mjcf is not None and mjcf.name == "g1.xml" and str(mjcf) in where
+  contract = g1.contract
+  for path, reason in ((None, "no robot.mjcf_path"), ("/nowhere/robot.xml", "not on this machine")):
+    robot = replace(contract.robot, mjcf_path=path)
+    missing, why = find_visual_mjcf(replace(contract, robot=robot))
+    assert missing is None and reason in why
+  loop = ClosedLoop(g1, g1_export / "robot.xml")
+  plain = TrackingRenderer(loop.robot, 160, 90)
+  meshes = TrackingRenderer(loop.robot, 160, 90, mjcf)
+  assert meshes._visual is not None and meshes._visual.matched == 7 + 29 and meshes._visual.model.nmesh > 0
+  assert np.abs(plain.frame(loop.data).astype(int) - meshes.frame(loop.data)).mean() > 1.0
+  plain.close()
+  meshes.close()

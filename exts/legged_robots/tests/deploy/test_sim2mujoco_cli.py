@@ -42,6 +42,7 @@ def test_walks_and_writes_metrics_plot_video(g1_export, tmp_path):
   result = _cli("--policy", str(g1_export), "--duration", "3", "--cmd", "0.5", "0", "0", "--out", str(out))
   assert result.returncode == 0, result.stderr
   assert "exported robot model (robot.sim_mjcf)" in result.stdout
+  assert "[sim2mujoco] video: visual meshes from " in result.stdout and "g1.xml" in result.stdout
   assert result.stdout.strip().splitlines()[-1].startswith("[sim2mujoco] survived: 3.0/3.0 s")
   metrics = json.loads((out / "metrics.json").read_text())
   assert metrics["survived"] and metrics["mjcf"].endswith("robot.xml")

@@ -35,6 +35,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
   add("--load_run", default="-1", help="run folder name (default -1: newest)")
   add("--checkpoint", default="-1", help="iteration the export must hold (-1: whatever exported/ holds)")
   add("--log_root", default="logs/st_rl")
+  add("--experiment_name", help="with --task: look only in logs/.../<experiment_name>/")
   add(
     "--stgym-topics", action="store_true", help="st_gym's /state, /action, /joy_cmd Float32MultiArray layout"
   )
@@ -77,7 +78,7 @@ def exported_folder(args: argparse.Namespace) -> Path:
     if not (folder / "deploy.yaml").is_file():
       raise MissingFileError(f"--policy {folder} has no deploy.yaml: pass a run's exported/ folder")
     return folder
-  return find_exported(Path(args.log_root), args.task, args.load_run, args.checkpoint)
+  return find_exported(Path(args.log_root), args.task, args.load_run, args.checkpoint, args.experiment_name)
 
 
 def with_sim(args: argparse.Namespace, folder: Path, ros_args: list[str]) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import array
 import dataclasses
+import gc
 import threading
 import types
 import typing
@@ -71,7 +72,13 @@ def spin_until(context: Context, nodes: Sequence[Node], stop: Callable[[], bool]
   spin_once with a timeout rather than spin(): rclpy's EventsExecutor deadlocks when its
   context is shut down from another thread (or a signal handler) while spin() runs, so the
   owner sets a flag, this loop returns, and the owner shuts the context down afterwards.
+
+  Everything allocated so far (modules, models, the policy) is moved out of the garbage
+  collector's reach first: a full collection over those ~60k objects takes ~15 ms, which
+  showed up as control ticks 10-16 ms late; after gc.freeze() it takes microseconds.
   """
+  gc.collect()
+  gc.freeze()
   executor = make_executor(context)
   for node in nodes:
     executor.add_node(node)

@@ -132,6 +132,8 @@ class PolicyNode(Node):
     self._timer = self.create_timer(self.period, self._on_tick, clock=steady)
     self.create_timer(1.0 / p.diagnostics_rate_hz, self.publish_diagnostics, clock=steady)
     self._reported: tuple = ()
+    self.estop_latency_s: float | None = None
+    """Of the last ~/estop: request received -> damping command published (before the response)."""
     self.get_logger().info(
       f"{c.task} policy from {folder}: {n} joints at {p.control_rate_hz:g} Hz, "
       f"{'st_gym topics' if p.stgym_topics else 'standard topics'}, "
@@ -243,7 +245,9 @@ class PolicyNode(Node):
     self._pd_pub.publish(pd)
 
   def _on_estop(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
-    self._send(self.controller.estop(time.monotonic()))
+    received = time.monotonic()
+    self._send(self.controller.estop(received))
+    self.estop_latency_s = time.monotonic() - received  # request -> damping command published
     self.publish_diagnostics()
     response.success, response.message = True, "DAMPING (latched; ~/enable true soft-starts)"
     return response

@@ -7,7 +7,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 
 usage() {
   cat <<'USAGE'
-Usage: ./run.sh [MODE] [-n TASK] [-m MODE] [-l LOAD_RUN] [-c CHECKPOINT] [-d DEVICE]
+Usage: ./run.sh [MODE] [-n TASK] [-m MODE] [-r RUNNER] [-l LOAD_RUN] [-c CHECKPOINT] [-d DEVICE]
                 [-e EXPERIMENT] [-h] [-- EXTRA ARGS FOR THE SCRIPT]
 
 Modes (-m MODE, or as the first word):
@@ -21,6 +21,8 @@ Modes (-m MODE, or as the first word):
 
 Options:
   -n TASK        task id (default Flat-G1; see ./run.sh list)
+  -r RUNNER      st_rl (default) or skrl: train/play with scripts/skrl/ (logs/skrl/), sim
+                 picks the newest skrl run (docs/skrl.md)
   -l LOAD_RUN    run folder to load for play/sim/resume (-1: latest)
   -c CHECKPOINT  checkpoint iteration to load (-1: latest)
   -d DEVICE      cuda:0 or cpu (default: cuda:0 if an NVIDIA GPU works, else cpu)
@@ -30,11 +32,12 @@ Anything after -- goes to the script, e.g. ./run.sh -- env.rewards.alive.weight=
 USAGE
 }
 
-MODE=train TASK=Flat-G1 LOAD_RUN="" CHECKPOINT="" DEVICE="" EXPERIMENT=""
+MODE=train TASK=Flat-G1 LOAD_RUN="" CHECKPOINT="" DEVICE="" EXPERIMENT="" RUNNER=st_rl
 if [[ $# -gt 0 && $1 != -* ]]; then MODE=$1; shift; fi
-while getopts ":n:m:l:c:d:e:h" opt; do
+while getopts ":n:m:r:l:c:d:e:h" opt; do
   case $opt in
     n) TASK=$OPTARG ;;
+    r) RUNNER=$OPTARG ;;
     m) MODE=$OPTARG ;;
     l) LOAD_RUN=$OPTARG ;;
     c) CHECKPOINT=$OPTARG ;;
@@ -48,6 +51,10 @@ done
 shift $((OPTIND - 1))
 [[ ${1:-} == -- ]] && shift
 EXTRA=("$@")
+if [[ $RUNNER != st_rl && $RUNNER != skrl ]]; then
+  echo "run.sh: unknown runner '$RUNNER' (-r st_rl or -r skrl)" >&2
+  exit 2
+fi
 
 if [[ ! -x .venv/bin/python ]]; then
   echo "[run.sh] .venv missing: running ./setup.sh first"
@@ -81,19 +88,19 @@ load_args=()
 
 case $MODE in
   train)
-    need_script scripts/st_rl/train.py
+    need_script scripts/$RUNNER/train.py
     # -l/-c on train mean: continue that run.
     [[ -n $LOAD_RUN || -n $CHECKPOINT ]] && load_args+=(--resume)
-    echo "[run.sh] training $TASK on $DEVICE"
-    exec $PY scripts/st_rl/train.py --task "$TASK" --device "$DEVICE" --headless "${load_args[@]}" "${EXTRA[@]}"
+    echo "[run.sh] training $TASK on $DEVICE with $RUNNER"
+    exec $PY scripts/$RUNNER/train.py --task "$TASK" --device "$DEVICE" --headless "${load_args[@]}" "${EXTRA[@]}"
     ;;
   play)
-    need_script scripts/st_rl/play.py
-    exec $PY scripts/st_rl/play.py --task "$TASK" --device "$DEVICE" "${load_args[@]}" "${EXTRA[@]}"
+    need_script scripts/$RUNNER/play.py
+    exec $PY scripts/$RUNNER/play.py --task "$TASK" --device "$DEVICE" "${load_args[@]}" "${EXTRA[@]}"
     ;;
   sim)
     need_script scripts/st_rl/sim2mujoco.py
-    exec $PY scripts/st_rl/sim2mujoco.py --task "$TASK" "${load_args[@]}" "${EXTRA[@]}"
+    exec $PY scripts/st_rl/sim2mujoco.py --task "$TASK" --log_root "logs/$RUNNER" "${load_args[@]}" "${EXTRA[@]}"
     ;;
   ros2)
     need_script scripts/st_rl/ros2interface.py

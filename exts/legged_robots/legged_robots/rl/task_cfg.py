@@ -91,8 +91,16 @@ def restore_training_interface(cfgs: TaskCfgs, run_dir: Path) -> None:
     return
   agent = load_cfg(params / "agent.yaml")
   if type(agent) is not type(cfgs.agent):
-    raise StRlError(f"{params / 'agent.yaml'} holds a {type(agent).__name__}, not an agent cfg")
+    raise StRlError(
+      f"{params / 'agent.yaml'} holds a {type(agent).__name__}, not an st_rl agent cfg "
+      "(a run of scripts/skrl/train.py plays with scripts/skrl/play.py)"
+    )
   cfgs.agent = agent
+  restore_env_interface(cfgs.env, params)
+
+
+def restore_env_interface(play_env: ManagerBasedRlEnvCfg, params: Path) -> None:
+  """Put the trained policy's env interface from params/env.yaml into play_env (any runner)."""
   env = load_cfg(params / "env.yaml")
   actor_group = env.observations["actor"]
   for name, part in (("observations.actor", actor_group), ("actions", env.actions)):
@@ -102,13 +110,13 @@ def restore_training_interface(cfgs: TaskCfgs, run_dir: Path) -> None:
         f"{params / 'env.yaml'}: {name}.{where} is a lambda that cannot be rebuilt; "
         "define that function at module level in the task and retrain."
       )
-  play_group = cfgs.env.observations["actor"]
+  play_group = play_env.observations["actor"]
   # Terms and history come from training; corruption stays as the play cfg sets it.
   actor_group.enable_corruption = play_group.enable_corruption
-  cfgs.env.observations["actor"] = actor_group
-  cfgs.env.actions = env.actions
-  cfgs.env.decimation = env.decimation
-  cfgs.env.sim.mujoco.timestep = env.sim.mujoco.timestep
-  if getattr(env, "motion", None) is not None and hasattr(cfgs.env, "motion"):
+  play_env.observations["actor"] = actor_group
+  play_env.actions = env.actions
+  play_env.decimation = env.decimation
+  play_env.sim.mujoco.timestep = env.sim.mujoco.timestep
+  if getattr(env, "motion", None) is not None and hasattr(play_env, "motion"):
     # The clips the policy was trained on (override env.motion.files where they live elsewhere).
-    cfgs.env.motion = env.motion
+    play_env.motion = env.motion

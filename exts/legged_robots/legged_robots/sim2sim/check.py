@@ -3,7 +3,8 @@
 Two inputs: an exported folder (``--policy``), or a checkpoint (``--load_run``/``--checkpoint``,
 resolved as play.py does), which is exported to a temporary folder so the check also
 compares the torch actor with its ONNX. A folder inside a run (``<run>/exported``) or a
-checkpoint's run restores the training interface from ``<run>/params`` as play.py does.
+checkpoint's run restores the training interface from ``<run>/params`` as play.py does
+(for a run of scripts/skrl/train.py: its env interface and ``clip_actions``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ from pathlib import Path
 from legged_robots.deploy.runs import experiment_dirs
 from legged_robots.rl import checkpoint as ckpt
 from legged_robots.rl.errors import StRlError
-from legged_robots.rl.task_cfg import load_task_cfgs, policy_io_sizes, restore_training_interface
+from legged_robots.rl.skrl.task_cfg import read_skrl_run_cfg
+from legged_robots.rl.task_cfg import (
+  load_task_cfgs,
+  policy_io_sizes,
+  restore_env_interface,
+  restore_training_interface,
+)
 from legged_robots.sim2sim.parity import DEFAULT_TOL, ParityReport, check_parity, parity_env_cfg
 
 
@@ -68,7 +75,11 @@ def run_sim2sim(opts: Sim2SimOptions) -> ParityReport:
     path = ckpt.resolve_checkpoint(experiments, opts.load_run, opts.checkpoint, opts.task)
     data = ckpt.read_checkpoint(path)
     folder, run_dir = None, path.parent
-  if run_dir is not None:
+  skrl_cfg = None if run_dir is None else read_skrl_run_cfg(run_dir)
+  if skrl_cfg is not None and run_dir is not None:  # a run of scripts/skrl/train.py
+    restore_env_interface(cfgs.env, run_dir / "params")
+    cfgs.agent.clip_actions = skrl_cfg.clip_actions  # the clamp that training applied
+  elif run_dir is not None:
     restore_training_interface(cfgs, run_dir)
 
   from mjlab.rl import RslRlVecEnvWrapper

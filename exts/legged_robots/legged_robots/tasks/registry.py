@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import gymnasium as gym
 from mjlab.envs import ManagerBasedRlEnv, ManagerBasedRlEnvCfg
@@ -18,6 +19,9 @@ from mjlab.rl import RslRlOnPolicyRunnerCfg
 from mjlab.tasks import registry as mjlab_registry
 
 from legged_robots.tasks.env import StGymRlEnv
+
+if TYPE_CHECKING:
+  from legged_robots.tasks.agents_skrl import SkrlAgentCfg
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class TaskInfo:
 
 DEFAULT_AGENT = "st_rl_ppo"
 _INFO: dict[str, TaskInfo] = {}
+_SKRL_AGENTS: dict[str, dict[str, Callable[[], SkrlAgentCfg]]] = {}
 
 
 class UnknownTaskError(KeyError):
@@ -63,6 +68,23 @@ def register_task(task_id: str, env_cfg: Callable[..., ManagerBasedRlEnvCfg], in
       order_enforce=False,
     )
     _INFO[tid] = info
+
+
+def register_skrl_agents(task_id: str, agents: dict[str, Callable[[], SkrlAgentCfg]]) -> None:
+  """Give the registered task ``task_id`` (and ``task_id-Play``) skrl agent configs by name
+  (``skrl_ppo``, ``skrl_amp``, ...), beside its st_rl agents."""
+  for tid in (task_id, f"{task_id}-Play"):
+    if tid not in _INFO:
+      raise ValueError(f"Task '{tid}' is not registered: register the task before its skrl agents.")
+    if tid in _SKRL_AGENTS:
+      raise ValueError(f"Task '{tid}' already has skrl agents {sorted(_SKRL_AGENTS[tid])}.")
+    _SKRL_AGENTS[tid] = dict(agents)
+
+
+def skrl_agents(task_id: str) -> dict[str, Callable[[], SkrlAgentCfg]]:
+  """The skrl agent config factories of a task by name (empty when it has none)."""
+  check_task_id(task_id)
+  return dict(_SKRL_AGENTS.get(task_id, {}))
 
 
 def task_ids() -> list[str]:

@@ -9,7 +9,7 @@ import contextlib
 import io
 from dataclasses import dataclass
 
-from legged_robots.tasks.registry import make_env, task_info
+from legged_robots.tasks.registry import make_env, skrl_agents, task_info
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class TaskSummary:
   """Observation group name -> flat size (``actor``, ``critic``)."""
   action_size: int
   agents: tuple[str, ...]
+  """st_rl agents, then skrl agents."""
 
 
 def summarize_task(task_id: str, device: str = "cpu") -> TaskSummary:
@@ -41,7 +42,7 @@ def summarize_task(task_id: str, device: str = "cpu") -> TaskSummary:
       terrain=info.terrain,
       obs_sizes=obs_sizes,
       action_size=env.action_manager.total_action_dim,
-      agents=tuple(sorted(info.agents)),
+      agents=tuple(sorted(info.agents)) + tuple(sorted(skrl_agents(task_id))),
     )
   finally:
     env.close()

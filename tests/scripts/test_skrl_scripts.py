@@ -1,0 +1,224 @@
+"""End to end: scripts/skrl/train.py and play.py in subprocesses, and every bad input.
+
+One 2-iteration skrl PPO run of Flat-G1 (module fixture) is shared: it writes checkpoints,
+params, TensorBoard and an export whose ONNX is skrl's normalizer + MLP mean, which passes
+sim2sim parity (scripts/st_rl/sim2sim.py), resumes and plays. A 2-iteration skrl AMP run of
+Amp-Flat-G1 checkpoints its discriminator. Bad inputs: one through the command line (exit 2,
+one line); the others through ``run_skrl_train`` in this process (the same StRlError the
+command line prints), each leaving logs/ as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+import torch
+from test_st_rl_scripts import ENV, ROOT, _snapshot  # same folder (pytest puts it on sys.path)
+
+TASK = "Flat-G1"
+EXP = "cli_skrl"
+FAST = [
+  "--num_envs",
+  "4",
+  "agent.agent.rollouts=8",
+  "agent.agent.experiment.checkpoint_interval=8",
+]
+
+pytestmark = pytest.mark.slow
+
+
+def _run(script: str, log_root: Path, *args: str, task: str = TASK) -> subprocess.CompletedProcess:
+  cmd = [sys.executable, str(ROOT / "scripts" / "skrl" / script), "--task", task]
+  cmd += ["--log_root", str(log_root), *args]
+  return subprocess.run(cmd, env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> Path:
+  log_root = tmp_path_factory.mktemp("logs")
+  result = _run("train.py", log_root, "--max_iterations", "2", "--experiment_name", EXP, *FAST)
+  assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+  (run_dir,) = (log_root / EXP).iterdir()
+  (run_dir / "train_stdout.txt").write_text(result.stdout)
+  return run_dir
+
+
+def test_train_writes_checkpoints_params_tensorboard_and_export(trained):
+  from legged_robots.deploy import DeployContract
+  from legged_robots.rl.cfg_yaml import load_cfg
+  from legged_robots.tasks.agents_skrl import load_skrl_cfg
+
+  assert sorted(p.name for p in trained.glob("model_*.pt")) == ["model_0.pt", "model_1.pt"]
+  assert list(trained.glob("events.out.tfevents.*")), "no TensorBoard events"
+  progress = [ln for ln in (trained / "train_stdout.txt").read_text().splitlines() if ln.startswith("[it ")]
+  assert len(progress) == 2 and all("steps/s" in ln and "ETA" in ln for ln in progress)
+  agent = load_skrl_cfg(trained / "params" / "agent.yaml")  # skrl's YAML layout, checked keys
+  assert agent.agent.rollouts == 8 and agent.trainer.timesteps == 16 and agent.algorithm == "PPO"
+  assert load_cfg(trained / "params" / "env.yaml").scene.num_envs == 4
+
+  state = torch.load(trained / "model_1.pt", weights_only=False)
+  meta = state["st_gym"]
+  assert meta["library"] == "skrl" and meta["iteration"] == 1 and meta["algorithm"] == "PPO"
+  assert {"policy", "value", "optimizer", "observation_preprocessor"} <= set(state)
+  contract = DeployContract.load(trained / "exported" / "deploy.yaml")
+  assert contract.action.raw_clip is None and contract.policy.obs_dim == meta["obs_dim"]
+  session = ort.InferenceSession(str(trained / "exported" / "policy.onnx"))
+  assert session.get_modelmeta().custom_metadata_map["iteration"] == "1"
+
+  # Independent forward from the checkpoint, as deploy.yaml states the law:
+  # clamp((obs - mean) / (sqrt(var) + eps), -5, 5) -> MLP (elu) -> mean action.
+  scaler, policy = state["observation_preprocessor"], state["policy"]
+  mean, var = scaler["running_mean"].float(), scaler["running_variance"].float()
+  layers = sorted(int(k.split(".")[1]) for k in policy if k.startswith("net.") and k.endswith("weight"))
+  rng = np.random.default_rng(0)
+  worst = 0.0
+  for scale in (1.0, 1.0, 30.0):
+    obs = (scale * rng.standard_normal((1, contract.policy.obs_dim))).astype(np.float32)
+    x = torch.clamp((torch.from_numpy(obs) - mean) / (torch.sqrt(var) + 1e-8), -5.0, 5.0)
+    for i, layer in enumerate(layers):
+      x = x @ policy[f"net.{layer}.weight"].T + policy[f"net.{layer}.bias"]
+      x = torch.nn.functional.elu(x) if i < len(layers) - 1 else x
+    (got,) = session.run(None, {"obs": obs})
+    worst = max(worst, float(np.abs(got - x.numpy()).max()))
+  assert worst <= 1e-5
+
+
+def test_export_passes_sim2sim_parity(trained):
+  cmd = [sys.executable, str(ROOT / "scripts" / "st_rl" / "sim2sim.py"), "--task", TASK]
+  cmd += ["--policy", str(trained / "exported"), "--num_states", "50"]
+  parity = subprocess.run(cmd, env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=600)
+  assert parity.returncode == 0, parity.stdout[-3000:] + parity.stderr[-3000:]
+  assert "PASS" in parity.stdout
+
+
+def test_resume_continues_the_iteration_count(trained):
+  log_root = trained.parent.parent
+  before = _snapshot(trained)
+  args = ["--resume", "--load_run", trained.name, "--max_iterations", "1", "--experiment_name", EXP]
+  result = _run("train.py", log_root, *args, "--run_name", "resumed", *FAST)
+  assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+  (resumed,) = (log_root / EXP).glob("*_resumed")
+  assert [p.name for p in resumed.glob("model_*.pt")] == ["model_2.pt"]
+  assert "[it 2/2]" in result.stdout
+  assert _snapshot(trained) == before  # the source run is left as it was
+
+
+def test_play_writes_metrics_and_export(trained):
+  log_root = trained.parent.parent
+  args = ["--experiment_name", EXP, "--load_run", trained.name, "--checkpoint", "1", "--no-video"]
+  result = _run(
+    "play.py", log_root, *args, "--num_envs", "2", "--num_episodes", "2", "--episode_length_s", "0.5"
+  )
+  assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+  metrics = json.loads((trained / "play" / "model_1" / "metrics.json").read_text())
+  assert metrics["episodes"] >= 2 and metrics["iteration"] == 1 and metrics["library"] == "skrl"
+  assert 0.0 <= metrics["fall_rate"] <= 1.0 and set(metrics["rewards"])
+
+
+def test_amp_trains_and_checkpoints_its_discriminator(tmp_path):
+  log_root = tmp_path / "logs"
+  small = [
+    "agent.motion_dataset.memory_size=2048",
+    "agent.reply_buffer.memory_size=4096",
+    "agent.models.discriminator.network.0.layers=[64,32]",
+    "agent.agent.learning_epochs=2",
+  ]
+  result = _run(
+    "train.py", log_root, "--algorithm", "AMP", "--max_iterations", "2", *FAST, *small, task="Amp-Flat-G1"
+  )
+  assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+  (run_dir,) = (log_root / "g1_amp_flat").iterdir()
+  state = torch.load(run_dir / "model_1.pt", weights_only=False)
+  assert state["st_gym"]["algorithm"] == "AMP"
+  # 2 frames x (1 + 3 + 3 + 3 + 29 + 29) = 136 inputs, hidden (64, 32), one logit.
+  assert state["discriminator"]["net.0.weight"].shape == (64, 136)
+  assert state["discriminator"]["net.4.weight"].shape == (1, 32)
+  assert "amp_observation_preprocessor" in state and (run_dir / "exported" / "deploy.yaml").is_file()
+
+
+def test_unknown_algorithm_exits_2_with_one_line_and_writes_nothing(trained):
+  log_root = trained.parent.parent
+  before = _snapshot(log_root)
+  result = _run("train.py", log_root, "--algorithm", "SAC")
+  assert result.returncode == 2, result.stdout[-2000:] + result.stderr[-2000:]
+  errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error: ")]
+  assert errors == ["error: --algorithm SAC: skrl runners here are PPO, AMP."], result.stderr[-2000:]
+  assert _snapshot(log_root) == before
+
+
+def _bad_yaml(tmp: Path) -> str:
+  from legged_robots.tasks.config.g1.skrl_agents import PPO_YAML
+
+  path = tmp / "bad_skrl_ppo_cfg.yaml"
+  path.write_text(PPO_YAML.read_text().replace("learning_rate: 1.0e-3", "learnin_rate: 1.0e-3"))
+  return str(path)
+
+
+def _st_rl_run(tmp: Path) -> str:
+  run = tmp / "st_rl_run"
+  run.mkdir(exist_ok=True)
+  keys = ("actor_state_dict", "critic_state_dict", "optimizer_state_dict")
+  torch.save({**{k: {} for k in keys}, "iter": 0}, run / "model_0.pt")
+  return str(run)
+
+
+BAD = {
+  "agent_yaml_unknown_key": (
+    lambda tmp: {"agent_cfg": _bad_yaml(tmp)},
+    r"unknown key agent\.learnin_rate; closest valid keys: agent\.learning_rate",
+  ),
+  "checkpoint_of_st_rl": (
+    lambda tmp: {"resume": True, "load_run": _st_rl_run(tmp)},
+    r"is an st_rl \(rsl_rl\) checkpoint, not an skrl one",
+  ),
+  "amp_without_motion_data": (
+    lambda tmp: {"algorithm": "AMP"},
+    r"--algorithm AMP: task Flat-G1 has no reference motions .* AMP tasks: Amp-Flat-G1",
+  ),
+  "agent_of_other_algorithm": (
+    lambda tmp: {"agent": "skrl_ppo_lstm", "algorithm": "AMP", "task": "Amp-Flat-G1"},
+    r"--algorithm AMP, but the agent config is skrl PPO",
+  ),
+  "unknown_override_key": (
+    lambda tmp: {"overrides": ["agent.agent.learnin_rate=1e-3"]},
+    r"unknown override key 'agent\.agent\.learnin_rate'.*agent\.agent\.learning_rate",
+  ),
+  "resume_without_runs": (
+    lambda tmp: {"resume": True, "experiment_name": "empty"},
+    r"no runs in .*train first",
+  ),
+  "rnn_sequence_does_not_fit": (
+    lambda tmp: {"agent": "skrl_ppo_lstm", "overrides": ["agent.agent.rollouts=10"]},
+    r"rnn\.sequence_length \(24\) must divide agent\.rollouts \(10\)",
+  ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_input_is_one_clear_error_and_writes_nothing(trained, tmp_path, name):
+  from legged_robots.rl.errors import StRlError
+  from legged_robots.rl.skrl.train import SkrlTrainOptions, run_skrl_train
+
+  log_root = trained.parent.parent
+  before = _snapshot(log_root)
+  make, message = BAD[name]
+  kwargs = {"task": TASK, "log_root": str(log_root), "device": "cpu", "num_envs": 4, **make(tmp_path)}
+  with pytest.raises(StRlError) as err:
+    run_skrl_train(SkrlTrainOptions(**kwargs))
+  assert re.search(message, str(err.value)) and "\n" not in str(err.value), str(err.value)
+  assert _snapshot(log_root) == before
+
+
+def test_an_skrl_checkpoint_is_refused_by_st_rl(trained):
+  from legged_robots.rl.checkpoint import read_checkpoint
+  from legged_robots.rl.errors import CheckpointError
+
+  with pytest.raises(CheckpointError, match=r"not a st_rl/rsl_rl checkpoint"):
+    read_checkpoint(trained / "model_1.pt")

@@ -7,7 +7,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 
 usage() {
   cat <<'USAGE'
-Usage: ./run.sh [MODE] [-n TASK] [-m MODE] [-r RUNNER] [-l LOAD_RUN] [-c CHECKPOINT] [-d DEVICE]
+Usage: ./run.sh [MODE] [-n TASK] [-m MODE] [-r RUNNER] [-g GPUS] [-l LOAD_RUN] [-c CHECKPOINT] [-d DEVICE]
                 [-e EXPERIMENT] [-h] [-- EXTRA ARGS FOR THE SCRIPT]
 
 Modes (-m MODE, or as the first word):
@@ -21,6 +21,8 @@ Modes (-m MODE, or as the first word):
 
 Options:
   -n TASK        task id (default Flat-G1; see ./run.sh list)
+  -g GPUS        train on GPUS processes of this host under torchrun (st_rl; --num_envs is per
+                 process); several hosts: torchrun --nnodes ... scripts/st_rl/train.py --distributed
   -r RUNNER      st_rl (default) or skrl: train/play with scripts/skrl/ (logs/skrl/), sim
                  picks the newest skrl run (docs/skrl.md)
   -l LOAD_RUN    run folder to load for play/sim/resume (-1: latest)
@@ -32,12 +34,13 @@ Anything after -- goes to the script, e.g. ./run.sh -- env.rewards.alive.weight=
 USAGE
 }
 
-MODE=train TASK=Flat-G1 LOAD_RUN="" CHECKPOINT="" DEVICE="" EXPERIMENT="" RUNNER=st_rl
+MODE=train TASK=Flat-G1 LOAD_RUN="" CHECKPOINT="" DEVICE="" EXPERIMENT="" RUNNER=st_rl GPUS=""
 if [[ $# -gt 0 && $1 != -* ]]; then MODE=$1; shift; fi
-while getopts ":n:m:r:l:c:d:e:h" opt; do
+while getopts ":n:m:r:g:l:c:d:e:h" opt; do
   case $opt in
     n) TASK=$OPTARG ;;
     r) RUNNER=$OPTARG ;;
+    g) GPUS=$OPTARG ;;
     m) MODE=$OPTARG ;;
     l) LOAD_RUN=$OPTARG ;;
     c) CHECKPOINT=$OPTARG ;;
@@ -91,6 +94,15 @@ case $MODE in
     need_script scripts/$RUNNER/train.py
     # -l/-c on train mean: continue that run.
     [[ -n $LOAD_RUN || -n $CHECKPOINT ]] && load_args+=(--resume)
+    if [[ -n $GPUS ]]; then
+      if ! [[ $GPUS =~ ^[1-9][0-9]*$ ]] || [[ $RUNNER != st_rl ]]; then
+        echo "run.sh: -g needs a process count >= 1 and the st_rl runner (got -g '$GPUS', -r $RUNNER)" >&2
+        exit 2
+      fi
+      echo "[run.sh] training $TASK on $GPUS processes (torchrun) with $RUNNER"
+      exec $PY -m torch.distributed.run --standalone --nproc_per_node "$GPUS" scripts/st_rl/train.py \
+        --task "$TASK" --distributed --headless "${load_args[@]}" "${EXTRA[@]}"
+    fi
     echo "[run.sh] training $TASK on $DEVICE with $RUNNER"
     exec $PY scripts/$RUNNER/train.py --task "$TASK" --device "$DEVICE" --headless "${load_args[@]}" "${EXTRA[@]}"
     ;;

@@ -40,6 +40,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
   add("--video", action="store_true", help="record env 0 every video_interval steps")
   add("--video_length", type=int, help="frames per training video")
   add("--video_interval", type=int, help="env steps between training videos")
+  add(
+    "--distributed",
+    action="store_true",
+    help="one process per GPU under torchrun (./run.sh -g N); --num_envs is then per process",
+  )
   return parser.parse_intermixed_args(argv)
 
 

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import torch
 from mjlab.rl import MjlabOnPolicyRunner, RslRlVecEnvWrapper
 
 from legged_robots.rl.checkpoint import atomic_torch_save, read_checkpoint
+from legged_robots.rl.distributed import init_process_group, normalizers, rank_from_env, sync_normalizers
+from legged_robots.rl.errors import StRlError
 from legged_robots.rl.exporter import export_policy
 from legged_robots.rl.progress import ProgressLogger
 
@@ -35,6 +38,8 @@ class StRlOnPolicyRunner(MjlabOnPolicyRunner):
   ) -> None:
     super().__init__(env, train_cfg, log_dir, device)
     self.task_id = task_id
+    if self.is_distributed:
+      self._sync_normalizers_before_updates()
     self.logger = ProgressLogger(
       log_dir=log_dir,
       cfg=self.cfg,
@@ -45,6 +50,49 @@ class StRlOnPolicyRunner(MjlabOnPolicyRunner):
       gpu_global_rank=self.gpu_global_rank,
       device=self.device,
     )
+
+  def _configure_multi_gpu(self) -> None:
+    """rsl_rl's multi-GPU setup from torchrun's variables, plus gloo for CPU processes."""
+    rank = rank_from_env()
+    self.gpu_world_size, self.gpu_global_rank, self.gpu_local_rank = (
+      rank.world_size,
+      rank.rank,
+      rank.local_rank,
+    )
+    self.is_distributed = rank.world_size > 1
+    if not self.is_distributed:
+      self.cfg["multi_gpu"] = None
+      return
+    self.cfg["multi_gpu"] = {
+      "global_rank": rank.rank,
+      "local_rank": rank.local_rank,
+      "world_size": rank.world_size,
+    }
+    if self.device.startswith("cuda") and self.device != f"cuda:{rank.local_rank}":
+      raise StRlError(
+        f"rank {rank.rank} runs on {self.device}; under torchrun it must be cuda:{rank.local_rank}"
+      )
+    init_process_group(rank, self.device)
+
+  def _sync_normalizers_before_updates(self) -> None:
+    """Every update starts and ends with the same normalizers on all ranks (rl/distributed.py)."""
+    modules = normalizers(*self.policy_modules())
+    update = self.alg.update
+
+    def synced_update() -> dict[str, float]:
+      sync_normalizers(modules, self.gpu_world_size)  # rollout statistics
+      losses = update()
+      sync_normalizers(modules, self.gpu_world_size)  # AMP's, updated by its discriminator steps
+      return losses
+
+    self.alg.update = synced_update
+
+  def policy_modules(self) -> list[torch.nn.Module]:
+    """Actor, critic and any module an algorithm adds (the AMP discriminator and normalizer)."""
+    extra = [
+      getattr(self.alg, name) for name in ("discriminator", "amp_normalizer") if hasattr(self.alg, name)
+    ]
+    return [self.alg.get_policy(), self.alg._raw_critic, *extra]
 
   def save(self, path: str, infos: dict | None = None) -> None:
     """Write the checkpoint atomically, then export the policy beside it."""

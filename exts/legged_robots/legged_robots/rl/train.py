@@ -7,6 +7,7 @@ checked before the run folder is created, so a bad input never writes into ``log
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -16,6 +17,8 @@ from legged_robots.deploy.runs import experiment_dirs
 from legged_robots.rl import checkpoint as ckpt
 from legged_robots.rl.cfg_yaml import dump_cfg
 from legged_robots.rl.checks import at_least, check_agent_cfg, check_env_cfg
+from legged_robots.rl.distributed import Rank, device_for, parameter_checksum, rank_from_env
+from legged_robots.rl.errors import StRlError
 from legged_robots.rl.messages import next_steps, quiet_build, smoke_test_note
 from legged_robots.rl.run_dir import TrainLock, claim_run_dir, clean_stale, write_run_info
 from legged_robots.rl.task_cfg import (
@@ -55,6 +58,8 @@ class TrainOptions:
   """Iteration budget used on CPU when --max_iterations is not given."""
   verbose: bool = False
   """Print mjlab's manager tables and Warp's module loads (off: one line per iteration)."""
+  distributed: bool = False
+  """One process per GPU under torchrun (``./run.sh -g N``); --num_envs is per process."""
   overrides: list[str] = field(default_factory=list)
 
 
@@ -100,13 +105,33 @@ def _check_options(opts: TrainOptions) -> None:
     at_least("--video_interval", opts.video_interval)
 
 
+def _rank(opts: TrainOptions) -> Rank:
+  if not opts.distributed:
+    return Rank()
+  if "RANK" not in os.environ:
+    raise StRlError(
+      "--distributed runs one process per GPU under torchrun: ./run.sh -g N, or "
+      "torchrun --nproc_per_node N scripts/st_rl/train.py --distributed ..."
+    )
+  return rank_from_env()
+
+
+def _report_rank(runner, rank: Rank) -> None:
+  """One line per rank; equal checksums mean the ranks ended with the same policy."""
+  checksum = parameter_checksum(*runner.policy_modules())
+  print(f"[st_rl] rank {rank.rank}/{rank.world_size}: parameter checksum {checksum:.12e}", flush=True)
+
+
 def run_train(opts: TrainOptions) -> Path:
   """Train; return the run folder."""
   _check_options(opts)
   overrides = checked_overrides(opts.overrides)
-  device = resolve_device(opts.device)
+  rank = _rank(opts)
+  device = device_for(rank, opts.device) if opts.distributed else resolve_device(opts.device)
   cfgs = load_task_cfgs(opts.task, play=False)
   _apply_flags(opts, cfgs, device)
+  cfgs.agent.seed += rank.rank  # each process simulates its own envs
+  cfgs.env.seed = cfgs.agent.seed
   apply_cfg_overrides(cfgs, overrides)
   check_env_cfg(cfgs.env)
   check_agent_cfg(cfgs.agent)
@@ -141,6 +166,15 @@ def run_train(opts: TrainOptions) -> Path:
 
         check_amp_state(resume_data, str(resume_path))
 
+    if not rank.is_main:  # ranks > 0 train and write nothing
+      runner = runner_class(agent)(
+        RslRlVecEnvWrapper(env, clip_actions=agent.clip_actions), asdict(agent), opts.task, None, device
+      )
+      if resume_path is not None:
+        runner.load(str(resume_path))
+      runner.learn(num_learning_iterations=agent.max_iterations, init_at_random_ep_len=True)
+      _report_rank(runner, rank)
+      return experiment_dir
     # All inputs are valid: from here on the run folder is written.
     run_dir = _start_run(experiment_dir, agent.run_name)
     lock = TrainLock(run_dir)
@@ -160,6 +194,8 @@ def run_train(opts: TrainOptions) -> Path:
         print(f"[st_rl] resuming from {resume_path}", flush=True)
         runner.load(str(resume_path))
       runner.learn(num_learning_iterations=agent.max_iterations, init_at_random_ep_len=True)
+      if opts.distributed:
+        _report_rank(runner, rank)
     except BaseException:
       _drop_if_empty(run_dir)
       raise

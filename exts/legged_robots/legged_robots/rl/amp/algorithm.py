@@ -181,9 +181,26 @@ class AmpPPO(PPO):
     )
     self.amp_optimizer.zero_grad()
     out.loss.backward()
+    if self.is_multi_gpu:  # average the discriminator's gradients over the ranks, as PPO's
+      grads = [p.grad for p in self.discriminator.parameters() if p.grad is not None]
+      flat = torch.cat([g.view(-1) for g in grads])
+      torch.distributed.all_reduce(flat)
+      flat /= self.gpu_world_size
+      offset = 0
+      for g in grads:
+        g.copy_(flat[offset : offset + g.numel()].view_as(g))
+        offset += g.numel()
     self.amp_optimizer.step()
     parts = (out.classification, out.grad_penalty, out.expert_score, out.policy_score)
     return torch.stack([*(p.detach() for p in parts), out.expert_accuracy, out.policy_accuracy])
+
+  def broadcast_parameters(self) -> None:
+    """PPO's broadcast, then rank 0's discriminator and AMP normalizer to every rank."""
+    super().broadcast_parameters()
+    states = [self.discriminator.state_dict(), self.amp_normalizer.state_dict()]
+    torch.distributed.broadcast_object_list(states, src=0)
+    self.discriminator.load_state_dict(states[0])
+    self.amp_normalizer.load_state_dict(states[1])
 
   def train_mode(self) -> None:
     super().train_mode()

@@ -1,0 +1,92 @@
+"""Multi-process training under ``torchrun``: one process per GPU (or per CPU for tests).
+
+torchrun sets ``WORLD_SIZE``, ``RANK`` and ``LOCAL_RANK``; rsl_rl reads them and
+all-reduces the PPO gradients. What st_gym adds:
+
+- the process group on CPU too (gloo; rsl_rl knows only NCCL on ``cuda:<local_rank>``);
+- per-rank seeds (``seed + rank``), so ranks do not simulate the same envs;
+- ``sync_normalizers``: rsl_rl's empirical normalizers learn from each rank's own
+  observations; after every update their statistics are pooled across ranks (equal
+  batch per rank: mean = mean of means, var = mean of vars + variance of the means),
+  so every rank holds the same policy, buffers included;
+- ``parameter_checksum``: one number per rank that must agree (printed at the end).
+
+Only rank 0 writes the run folder, logs, checkpoints and exports.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+
+@dataclass(frozen=True)
+class Rank:
+  rank: int = 0
+  local_rank: int = 0
+  world_size: int = 1
+
+  @property
+  def is_main(self) -> bool:
+    return self.rank == 0
+
+
+def rank_from_env() -> Rank:
+  """The torchrun rank of this process (world size 1 without torchrun)."""
+  return Rank(
+    int(os.getenv("RANK", "0")), int(os.getenv("LOCAL_RANK", "0")), int(os.getenv("WORLD_SIZE", "1"))
+  )
+
+
+def device_for(rank: Rank, device: str | None) -> str:
+  """cuda:<local_rank> when CUDA is there (or asked for), else cpu (gloo)."""
+  if device is not None and device.startswith("cpu"):
+    return "cpu"
+  return f"cuda:{rank.local_rank}" if torch.cuda.is_available() else "cpu"
+
+
+def init_process_group(rank: Rank, device: str) -> None:
+  """NCCL on GPUs, gloo on CPU; a no-op when already initialized."""
+  if dist.is_initialized():
+    return
+  backend = "nccl" if device.startswith("cuda") else "gloo"
+  if device.startswith("cuda"):
+    torch.cuda.set_device(rank.local_rank)
+  dist.init_process_group(backend=backend, rank=rank.rank, world_size=rank.world_size)
+
+
+def normalizers(*modules: nn.Module) -> list[nn.Module]:
+  """Every module with rsl_rl's EmpiricalNormalization buffers (_mean, _var, _std)."""
+  found = []
+  for module in modules:
+    found += [m for m in module.modules() if all(hasattr(m, b) for b in ("_mean", "_var", "_std"))]
+  return found
+
+
+@torch.no_grad()
+def sync_normalizers(modules: list[nn.Module], world_size: int) -> None:
+  """Pool the running statistics of equal-count normalizers over the ranks (module docstring)."""
+  for m in modules:
+    mean = m._mean.clone()
+    dist.all_reduce(mean)
+    mean /= world_size
+    spread = (m._mean - mean).pow(2) + m._var
+    dist.all_reduce(spread)
+    # New tensors, not in-place copies: rsl_rl reassigns _std inside inference mode, which
+    # makes it an inference tensor that cannot be written to here.
+    m._mean = mean
+    m._var = spread / world_size
+    m._std = torch.sqrt(m._var)
+
+
+def parameter_checksum(*modules: nn.Module) -> float:
+  """Sum of every parameter and buffer (float64): equal on ranks that are in sync."""
+  total = torch.zeros((), dtype=torch.float64)
+  for module in modules:
+    for tensor in (*module.parameters(), *module.buffers()):
+      total += tensor.detach().double().sum().cpu()
+  return float(total)

@@ -93,3 +93,9 @@ def test_resuming_an_amp_run_from_a_ppo_checkpoint_names_the_missing_state(tmp_p
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-2000:]
     assert message in result.stderr
     assert _snapshot(log_root) == before
+
+
+def test_style_walk_shorter_than_its_warm_up_is_bad_input(tmp_path):
+  result = _run("play.py", tmp_path, "--style_duration_s", "1", task=TASK)
+  assert result.returncode == 2 and "Traceback" not in result.stderr
+  assert "must exceed the style walk's 1.0 s warm-up" in result.stderr

@@ -24,6 +24,7 @@ from legged_robots.evaluation.metrics import EpisodeMetrics
 from legged_robots.evaluation.mimic_metrics import MimicMetrics, motion_command
 from legged_robots.rl import checkpoint as ckpt
 from legged_robots.rl.checks import at_least, check_env_cfg, positive
+from legged_robots.rl.errors import StRlError
 from legged_robots.rl.messages import quiet_build
 from legged_robots.rl.task_cfg import (
   apply_cfg_overrides,
@@ -35,6 +36,8 @@ from legged_robots.rl.task_cfg import (
 )
 
 VELOCITY_RANGES = ("lin_vel_x", "lin_vel_y", "ang_vel_z")
+STYLE_WARMUP_S = 1.0
+"""The style report's MuJoCo walk skips its first second (``style_rollout.policy_trajectory``)."""
 
 
 @dataclass
@@ -155,6 +158,7 @@ def _rollout(wrapped, policy, opts: PlayOptions, out_dir: Path) -> dict:
 
 def _style_report(motion, exported: Path, out: Path, opts: PlayOptions) -> dict:
   """Is the style real? The exported policy in MuJoCo beside the task's own clips."""
+  from legged_robots.deploy import DeployError
   from legged_robots.evaluation.style_rollout import PolicyFellError
   from legged_robots.evaluation.style_run import write_style_report
   from legged_robots.tasks.motion import read_clip, resolve_motion_files
@@ -163,7 +167,7 @@ def _style_report(motion, exported: Path, out: Path, opts: PlayOptions) -> dict:
   print(f"[st_rl] style report: {len(clips)} clips, MuJoCo walk at {opts.style_speed} m/s", flush=True)
   try:
     report = write_style_report(exported, clips, out, opts.style_speed, opts.style_duration_s)
-  except PolicyFellError as e:  # an untrained policy: no gait to measure, the play metrics stand
+  except (PolicyFellError, DeployError) as e:  # e.g. an untrained policy: the play metrics stand
     print(f"[st_rl] no style report: {e}", flush=True)
     return {"error": str(e)}
   return {
@@ -183,6 +187,10 @@ def _check_options(opts: PlayOptions) -> None:
   at_least("--plot_steps", opts.plot_steps, 0)
   positive("--style_speed", opts.style_speed, allow_zero=True)
   positive("--style_duration_s", opts.style_duration_s)
+  if opts.style_duration_s <= STYLE_WARMUP_S + 0.1:
+    raise StRlError(
+      f"--style_duration_s {opts.style_duration_s} must exceed the style walk's {STYLE_WARMUP_S} s warm-up"
+    )
 
 
 def export_folder(checkpoint: Path) -> Path:

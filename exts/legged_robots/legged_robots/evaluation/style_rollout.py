@@ -93,8 +93,8 @@ def policy_trajectory(
       )
     )
     rows["torso"].append(d.xquat[torso].copy())
-  if not rows["q"]:
-    raise DeployError(f"duration {duration_s} s leaves nothing after the {warmup_s} s warmup")
+  if len(rows["q"]) < 2:  # velocities and gait events need at least two frames
+    raise DeployError(f"duration {duration_s} s leaves under two control steps after the {warmup_s} s warmup")
   dt = runtime.contract.step_dt
   feet_w = np.array(rows["feet"])
   return GaitTrajectory(

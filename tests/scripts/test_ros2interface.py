@@ -7,6 +7,7 @@ runs in a process group that is killed at the end.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -38,9 +39,12 @@ def run(*args: str, timeout: float = 180.0) -> subprocess.CompletedProcess:
   try:
     out, err = proc.communicate(timeout=timeout)
   finally:
-    if proc.poll() is None:
-      os.killpg(proc.pid, signal.SIGKILL)
-      proc.wait()
+    # SIGINT lets ros2interface stop its robot process; the robot also dies with its parent.
+    for sig, wait in ((signal.SIGINT, 20.0), (signal.SIGKILL, 5.0)):
+      if proc.poll() is None:
+        os.killpg(proc.pid, sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+          proc.wait(wait)
   return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 

@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -49,6 +50,19 @@ def _stop_on_signals() -> Callable[[], bool]:
   return stop.is_set
 
 
+def die_with_parent() -> None:
+  """Linux: SIGTERM this process when its parent exits, even by SIGKILL (no orphaned robot
+  keeps publishing /joint_states after the node that started it was killed)."""
+  if not sys.platform.startswith("linux"):
+    return
+  import ctypes
+
+  parent, pr_set_pdeathsig = os.getppid(), 1
+  ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+  if os.getppid() != parent:  # the parent died before prctl
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
 def set_realtime(priority: int) -> None:
   """SCHED_FIFO at ``priority`` (1-99) for this process's threads created from now on (0: leave
   it). Call before rclpy.init so the DDS threads inherit it; needs root or an rtprio limit."""
@@ -80,10 +94,12 @@ def run_robot(
 ) -> int:
   """The loopback robot until SIGINT/SIGTERM; then its traces and statistics go to ``out``."""
   started = time.monotonic()
+  stop = _stop_on_signals()
+  die_with_parent()
   context = _init(ros_args, rt_priority)
   try:
     robot = MujocoRobotNode(folder, overrides, mjcf=mjcf, context=context)
-    spin_until(context, [robot], _stop_on_signals())
+    spin_until(context, [robot], stop)
   finally:
     context.try_shutdown()
   if out is not None:

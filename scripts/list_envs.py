@@ -62,12 +62,13 @@ def task_rows(rows: dict[str, list], build: Callable[[str], bool]) -> dict[str, 
   os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
   os.environ.setdefault("MJLAB_WARP_QUIET", "1")
   from legged_robots.tasks import task_ids, task_info
+  from legged_robots.tasks.registry import skrl_agents
   from legged_robots.tasks.summary import summarize_task
 
   fresh = {}
   for tid in task_ids():
     info = task_info(tid)
-    agents = sorted(info.agents)
+    agents = sorted(info.agents) + sorted(skrl_agents(tid))
     sizes = rows.get(tid, [None] * 6)[2:5]
     if build(tid):
       print(f"building {tid} (1 env, cpu) ...", file=sys.stderr, flush=True)

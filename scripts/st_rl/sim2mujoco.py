@@ -272,7 +272,13 @@ def default_out(folder: Path) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-  from legged_robots.deploy.closed_loop import VideoSink, frame_stride, run_closed_loop
+  from legged_robots.deploy.closed_loop import (
+    ClosedLoop,
+    VideoSink,
+    check_schedule,
+    frame_stride,
+    run_closed_loop,
+  )
   from legged_robots.deploy.visual import find_visual_mjcf
 
   check_args(args)
@@ -282,6 +288,10 @@ def run(args: argparse.Namespace) -> int:
     if has_display():
       return run_viewer(runtime, mjcf, args)
     print("[sim2mujoco] --viewer needs a display (DISPLAY/WAYLAND_DISPLAY unset): running headless instead")
+  # Everything that can be wrong is found before anything is written: the simulation is
+  # built once (MJCF joints and actuators, perturbations, command), the reference loaded.
+  check_schedule(ClosedLoop(runtime, mjcf, perturbations_of(args), args.seed), schedule_of(args))
+  ghost = None if args.no_video else reference_ghost(args, mjcf)
   out = Path(args.out) if args.out else default_out(folder)
   out.mkdir(parents=True, exist_ok=True)
   print(f"[sim2mujoco] writing to {out}")
@@ -291,7 +301,7 @@ def run(args: argparse.Namespace) -> int:
     writer = Mp4Writer(out / "video.mp4", fps, 640, 360)
     visual_mjcf, where = find_visual_mjcf(runtime.contract)
     print(f"[sim2mujoco] video: {'visual meshes from ' if visual_mjcf else ''}{where}")
-    video = VideoSink(writer.write, fps, 640, 360, reference_ghost(args, mjcf), visual_mjcf)
+    video = VideoSink(writer.write, fps, 640, 360, ghost, visual_mjcf)
   next_report = [5.0]
 
   def progress(info) -> None:

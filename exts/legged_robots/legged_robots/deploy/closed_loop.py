@@ -242,6 +242,12 @@ def frame_stride(step_dt: float, fps: float) -> int:
   return max(1, round(1.0 / (fps * step_dt)))
 
 
+def check_schedule(loop: ClosedLoop, command_schedule: Sequence[tuple[float, Sequence[float]]]) -> None:
+  """A nonzero command needs a policy with a (vx, vy, wz) velocity command."""
+  if loop.command_name is None and any(np.any(cmd) for _, cmd in command_schedule):
+    raise DeployError("the policy has no (vx, vy, wz) velocity command; run it with a zero command")
+
+
 def run_closed_loop(
   runtime: PolicyRuntime,
   mjcf: str | Path,
@@ -255,8 +261,7 @@ def run_closed_loop(
 ) -> ClosedLoopResult:
   """Run for duration_s (or until a fall or a NaN action) and score the run."""
   loop = ClosedLoop(runtime, mjcf, perturbations, seed)
-  if loop.command_name is None and any(np.any(cmd) for _, cmd in command_schedule):
-    raise DeployError("the policy has no (vx, vy, wz) velocity command; run it with a zero command")
+  check_schedule(loop, command_schedule)
   renderer = (
     None if video is None else TrackingRenderer(loop.robot, video.width, video.height, video.visual_mjcf)
   )

@@ -118,12 +118,15 @@ def _bad_inputs(g1_export: Path, tmp: Path) -> dict[str, tuple[list[str], str]]:
   }
 
 
-def test_bad_input_exits_2_with_the_problem_named(g1_export, tmp_path, capsys):
+def test_bad_input_exits_2_with_the_problem_named(g1_export, tmp_path, capsys, monkeypatch):
   main = _main()
+  monkeypatch.chdir(tmp_path)  # where a default output folder would go (logs/sim2mujoco/...)
   for name, (args, message) in _bad_inputs(g1_export, tmp_path).items():
+    before = sorted(tmp_path.rglob("*"))
     assert main(args) == 2, name
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err, (name, err)
+    assert sorted(tmp_path.rglob("*")) == before, name  # nothing written
   with pytest.raises(SystemExit) as exit_info:
     main(["--policy", str(g1_export), "--task", "Flat-G1"])
   assert exit_info.value.code == 2

@@ -67,20 +67,26 @@ def normalizers(*modules: nn.Module) -> list[nn.Module]:
   return found
 
 
+def _buffer(module: nn.Module, name: str) -> torch.Tensor:
+  value = getattr(module, name)
+  assert isinstance(value, torch.Tensor)
+  return value
+
+
 @torch.no_grad()
 def sync_normalizers(modules: list[nn.Module], world_size: int) -> None:
   """Pool the running statistics of equal-count normalizers over the ranks (module docstring)."""
   for m in modules:
-    mean = m._mean.clone()
+    local_mean, local_var = _buffer(m, "_mean"), _buffer(m, "_var")
+    mean = local_mean.clone()
     dist.all_reduce(mean)
     mean /= world_size
-    spread = (m._mean - mean).pow(2) + m._var
+    spread = (local_mean - mean).pow(2) + local_var
     dist.all_reduce(spread)
+    var = spread / world_size
     # New tensors, not in-place copies: rsl_rl reassigns _std inside inference mode, which
     # makes it an inference tensor that cannot be written to here.
-    m._mean = mean
-    m._var = spread / world_size
-    m._std = torch.sqrt(m._var)
+    m._mean, m._var, m._std = mean, var, torch.sqrt(var)
 
 
 def parameter_checksum(*modules: nn.Module) -> float:

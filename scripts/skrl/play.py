@@ -14,38 +14,29 @@ import argparse
 from pathlib import Path
 
 from legged_robots.rl.cli import (
-  add_run_flags,
+  add_play_flags,
   build_options,
   configure_headless_gl,
+  configure_output,
   load_defaults,
   run_main,
+  script_parser,
 )
 
 CONF = Path(__file__).resolve().parent / "conf" / "play.yaml"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-  parser = argparse.ArgumentParser(
-    description=__doc__,
-    formatter_class=argparse.RawDescriptionHelpFormatter,
-    argument_default=argparse.SUPPRESS,
-  )
-  add_run_flags(parser)
+  parser = script_parser(__doc__, add_play_flags)
   add = parser.add_argument
   add("--algorithm", help="PPO or AMP: the run's skrl agent (checked against its params)")
-  add("--num_episodes", type=int, help="completed episodes to evaluate")
-  add("--episode_length_s", type=float, help="evaluation episode cap in seconds")
-  add("--video", action=argparse.BooleanOptionalAction, help="write video.mp4 (env 0)")
-  add("--video_length", type=int, help="frames in the video")
-  add("--plot_steps", type=int, help="steps of env 0 in the velocity plot")
-  add("--style_speed", type=float, help="m/s of the style report's MuJoCo walk (tasks with motions)")
-  add("--style_duration_s", type=float, help="seconds of that walk")
   return parser.parse_intermixed_args(argv)
 
 
 def main() -> None:
   args = parse_args()
   configure_headless_gl()  # before anything imports mjlab
+  configure_output(getattr(args, "verbose", False))
   from legged_robots.evaluation.skrl_play import SkrlPlayOptions, run_skrl_play
 
   run_skrl_play(build_options(SkrlPlayOptions, load_defaults(CONF, SkrlPlayOptions), args))

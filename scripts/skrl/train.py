@@ -16,32 +16,22 @@ import argparse
 from pathlib import Path
 
 from legged_robots.rl.cli import (
-  add_run_flags,
+  add_train_flags,
   build_options,
   configure_headless_gl,
+  configure_output,
   load_defaults,
   run_main,
+  script_parser,
 )
 
 CONF = Path(__file__).resolve().parent / "conf" / "train.yaml"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-  parser = argparse.ArgumentParser(
-    description=__doc__,
-    formatter_class=argparse.RawDescriptionHelpFormatter,
-    argument_default=argparse.SUPPRESS,
-  )
-  add_run_flags(parser)
+  parser = script_parser(__doc__, add_train_flags)
   add = parser.add_argument
-  add("--seed", type=int, help="random seed of env and agent")
-  add("--max_iterations", type=int, help="learning iterations to run in this invocation")
-  add("--run_name", help="suffix of the timestamped run folder")
-  add("--resume", action="store_true", help="continue from --load_run/--checkpoint")
   add("--logger", help="metrics backend (tensorboard)")
-  add("--video", action="store_true", help="record env 0 every video_interval steps")
-  add("--video_length", type=int, help="frames per training video")
-  add("--video_interval", type=int, help="env steps between training videos")
   add("--algorithm", help="PPO or AMP (skrl's agent)")
   add("--agent", help="named skrl agent of the task, e.g. skrl_ppo_lstm (default skrl_<algorithm>)")
   add("--agent_cfg", help="an skrl agent YAML to use instead of the task's")
@@ -51,6 +41,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main() -> None:
   args = parse_args()
   configure_headless_gl()  # before anything imports mjlab
+  configure_output(getattr(args, "verbose", False))
   from legged_robots.rl.skrl.train import SkrlTrainOptions, run_skrl_train
 
   run_skrl_train(build_options(SkrlTrainOptions, load_defaults(CONF, SkrlTrainOptions), args))

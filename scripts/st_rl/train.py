@@ -13,33 +13,22 @@ import argparse
 from pathlib import Path
 
 from legged_robots.rl.cli import (
-  add_run_flags,
+  add_train_flags,
   build_options,
   configure_headless_gl,
   configure_output,
   load_defaults,
   run_main,
+  script_parser,
 )
 
 CONF = Path(__file__).resolve().parent / "conf" / "train.yaml"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-  parser = argparse.ArgumentParser(
-    description=__doc__,
-    formatter_class=argparse.RawDescriptionHelpFormatter,
-    argument_default=argparse.SUPPRESS,
-  )
-  add_run_flags(parser)
+  parser = script_parser(__doc__, add_train_flags)
   add = parser.add_argument
-  add("--seed", type=int, help="random seed of env and agent")
-  add("--max_iterations", type=int, help="learning iterations to run in this invocation")
-  add("--run_name", help="suffix of the timestamped run folder")
-  add("--resume", action="store_true", help="continue from --load_run/--checkpoint")
   add("--logger", choices=["tensorboard", "wandb"], help="metrics backend")
-  add("--video", action="store_true", help="record env 0 every video_interval steps")
-  add("--video_length", type=int, help="frames per training video")
-  add("--video_interval", type=int, help="env steps between training videos")
   add(
     "--distributed",
     action="store_true",

@@ -78,6 +78,43 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
   add("overrides", nargs="*", help="hydra-style key=value overrides of env.* / agent.*")
 
 
+def add_train_flags(parser: argparse.ArgumentParser) -> None:
+  """The run flags plus the training ones shared by st_rl's and skrl's train.py."""
+  add_run_flags(parser)
+  add = parser.add_argument
+  add("--seed", type=int, help="random seed of env and agent")
+  add("--max_iterations", type=int, help="learning iterations to run in this invocation")
+  add("--run_name", help="suffix of the timestamped run folder")
+  add("--resume", action="store_true", help="continue from --load_run/--checkpoint")
+  add("--video", action="store_true", help="record env 0 every video_interval steps")
+  add("--video_length", type=int, help="frames per training video")
+  add("--video_interval", type=int, help="env steps between training videos")
+
+
+def add_play_flags(parser: argparse.ArgumentParser) -> None:
+  """The run flags plus the evaluation ones shared by st_rl's and skrl's play.py."""
+  add_run_flags(parser)
+  add = parser.add_argument
+  add("--num_episodes", type=int, help="completed episodes to evaluate")
+  add("--episode_length_s", type=float, help="evaluation episode cap in seconds")
+  add("--video", action=argparse.BooleanOptionalAction, help="write video.mp4 (env 0)")
+  add("--video_length", type=int, help="frames in the video")
+  add("--plot_steps", type=int, help="steps of env 0 in the velocity plot")
+  add("--style_speed", type=float, help="m/s of the style report's MuJoCo walk (tasks with motions)")
+  add("--style_duration_s", type=float, help="seconds of that walk")
+
+
+def script_parser(
+  doc: str | None, add_flags: Callable[[argparse.ArgumentParser], None]
+) -> argparse.ArgumentParser:
+  """The parser of a train/play script; flags left unset keep the conf/ defaults."""
+  parser = argparse.ArgumentParser(
+    description=doc, formatter_class=argparse.RawDescriptionHelpFormatter, argument_default=argparse.SUPPRESS
+  )
+  add_flags(parser)
+  return parser
+
+
 def run_main(main: Callable[[], object]) -> None:
   """Run main; a StRlError or a bad motion file (found when an env with reference motions
   is built) becomes one 'error:' line on stderr and exit status 2."""

@@ -21,7 +21,6 @@ backfills the history), not a transition the policy made: its style reward is 0.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -31,12 +30,12 @@ from tensordict import TensorDict
 
 from legged_robots.rl.amp.discriminator import (
   Discriminator,
-  LossType,
   ReplayBuffer,
   discriminator_loss,
   style_reward,
 )
 from legged_robots.rl.errors import CheckpointError
+from legged_robots.tasks.agents_common import AmpCfg
 from legged_robots.tasks.mdp.amp import expert_amp_observation
 
 _DISC_STATS = (
@@ -60,23 +59,6 @@ def check_amp_state(state: dict, where: str) -> None:
     )
 
 
-@dataclass(frozen=True)
-class AmpSettings:
-  """The runner cfg's ``amp`` section (``tasks.agents_common.AmpCfg``) as the algorithm uses it."""
-
-  obs_group: str
-  discriminator_hidden_dims: tuple[int, ...]
-  discriminator_activation: str
-  loss_type: LossType
-  gradient_penalty_coef: float
-  learning_rate: float
-  trunk_weight_decay: float
-  head_weight_decay: float
-  replay_buffer_size: int
-  style_reward_coef: float
-  task_reward_lerp: float
-
-
 def mix_rewards(task: torch.Tensor, style: torch.Tensor, coef: float, dt: float, lerp: float) -> torch.Tensor:
   """r = lerp * r_task + (1 - lerp) * coef * dt * style.
 
@@ -90,7 +72,7 @@ def mix_rewards(task: torch.Tensor, style: torch.Tensor, coef: float, dt: float,
 class AmpPPO(PPO):
   """PPO with an AMP discriminator; built by ``construct_algorithm`` from the runner cfg."""
 
-  amp: AmpSettings
+  amp: AmpCfg
   discriminator: Discriminator
   amp_normalizer: EmpiricalNormalization
   amp_optimizer: torch.optim.Optimizer
@@ -106,7 +88,7 @@ class AmpPPO(PPO):
       raise TypeError(f"algorithm.class_name must name AmpPPO for an AMP runner, got {type(alg).__name__}")
     unwrapped = env.unwrapped
     alg.setup_amp(
-      AmpSettings(**{k: amp_cfg[k] for k in AmpSettings.__dataclass_fields__}),
+      AmpCfg(**amp_cfg),
       obs_dim=obs[amp_cfg["obs_group"]].shape[-1],
       expert_sampler=lambda n: expert_amp_observation(unwrapped, n),
       step_dt=unwrapped.step_dt,
@@ -114,7 +96,7 @@ class AmpPPO(PPO):
     return alg
 
   def setup_amp(
-    self, amp: AmpSettings, obs_dim: int, expert_sampler: Callable[[int], torch.Tensor], step_dt: float
+    self, amp: AmpCfg, obs_dim: int, expert_sampler: Callable[[int], torch.Tensor], step_dt: float
   ) -> None:
     self.amp = amp
     self.discriminator = Discriminator(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import mujoco
 import torch
@@ -27,6 +28,9 @@ from refmotion_manager import (
   validate_clip,
   with_body_poses,
 )
+
+if TYPE_CHECKING:
+  from mjlab.envs import ManagerBasedRlEnv
 
 MOTION_SUFFIXES = (".npz", ".csv", ".pkl")
 
@@ -124,3 +128,11 @@ def load_motion_library(
   return MotionLibrary(
     clips, device=device, body_names=cfg.body_names or None, weights=cfg.weights, joint_names=joint_names
   )
+
+
+def motion_library(env: ManagerBasedRlEnv) -> MotionLibrary:
+  """The env's reference clips (``StGymRlEnv`` loads them from ``cfg.motion``)."""
+  library = getattr(env, "motion_library", None)
+  if library is None:
+    raise ValueError("this term needs reference motions: give the env cfg a `motion` (MotionDataCfg)")
+  return library

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Literal, get_args
 import torch
 from mjlab.managers.scene_entity_config import SceneEntityCfg
 
+from legged_robots.tasks.motion import motion_library
 from refmotion_manager import MotionFormatError, MotionLibrary
 from refmotion_manager.torch_quat import multiply, rotate, rotate_inverse
 
@@ -122,14 +123,6 @@ def clip_style_state(sample: dict[str, torch.Tensor], with_bodies: bool) -> dict
   if with_bodies:
     state["key_body_pos"] = sample["body_pos_b"]
   return state
-
-
-def motion_library(env: ManagerBasedRlEnv) -> MotionLibrary:
-  """The env's reference clips (``StGymRlEnv`` loads them from ``cfg.motion``)."""
-  library = getattr(env, "motion_library", None)
-  if library is None:
-    raise ValueError("this term needs reference motions: give the env cfg a `motion` (MotionDataCfg)")
-  return library
 
 
 class amp_style_features:

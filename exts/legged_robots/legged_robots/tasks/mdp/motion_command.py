@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Literal
 import torch
 from mjlab.managers.command_manager import CommandTerm, CommandTermCfg
 
-from legged_robots.tasks.mdp.amp import motion_library
 from legged_robots.tasks.mdp.motion_sampling import FailureAdaptiveSampler
+from legged_robots.tasks.motion import motion_library
 
 if TYPE_CHECKING:
   from mjlab.entity import Entity

@@ -146,15 +146,20 @@ def _resolve_run(experiments: list[Path], load_run: str, task: str | None) -> Pa
   return named[-1]
 
 
-def read_checkpoint(path: Path) -> dict[str, Any]:
-  """Load a checkpoint on CPU, or raise CheckpointError if truncated or foreign."""
+def load_torch_file(path: Path) -> Any:
+  """torch.load on CPU; an unreadable file (truncated, not torch) is one CheckpointError."""
   try:
-    data = torch.load(path, map_location="cpu", weights_only=False)
-  except Exception as e:
+    return torch.load(path, map_location="cpu", weights_only=False)
+  except Exception as e:  # torch/pickle raise many unrelated classes for a bad file
     raise CheckpointError(
       f"cannot read checkpoint {path} ({type(e).__name__}): the file is truncated or "
       "not a torch checkpoint. Pick an earlier one with --checkpoint <iter>."
     ) from e
+
+
+def read_checkpoint(path: Path) -> dict[str, Any]:
+  """Load a checkpoint on CPU, or raise CheckpointError if truncated or foreign."""
+  data = load_torch_file(path)
   missing = [k for k in REQUIRED_KEYS if not isinstance(data, dict) or k not in data]
   if missing:
     raise CheckpointError(

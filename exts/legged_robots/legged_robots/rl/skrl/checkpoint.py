@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import skrl
-import torch
 from skrl.agents.torch import Agent
 
-from legged_robots.rl.checkpoint import atomic_torch_save
+from legged_robots.rl.checkpoint import atomic_torch_save, load_torch_file
 from legged_robots.rl.errors import CheckpointError
 
 META = "st_gym"
@@ -38,13 +37,7 @@ def save_checkpoint(agent: Agent, path: Path, meta: dict[str, Any]) -> None:
 
 def read_skrl_checkpoint(path: Path) -> dict[str, Any]:
   """Load on CPU; raise CheckpointError if truncated, from st_rl, or not from this runner."""
-  try:
-    data = torch.load(path, map_location="cpu", weights_only=False)
-  except Exception as e:
-    raise CheckpointError(
-      f"cannot read checkpoint {path} ({type(e).__name__}): the file is truncated or not a torch "
-      "checkpoint. Pick an earlier one with --checkpoint <iter>."
-    ) from e
+  data = load_torch_file(path)
   if isinstance(data, dict) and "actor_state_dict" in data:
     raise CheckpointError(
       f"{path} is an st_rl (rsl_rl) checkpoint, not an skrl one: play or resume it with "

@@ -80,6 +80,11 @@ class AmpCfg:
   head_weight_decay: float = 1e-2
   replay_buffer_size: int = 1_000_000
   """Policy AMP windows kept for the discriminator's policy mini-batches."""
+  discriminator_batch_size: int = 0
+  """Windows per class in one discriminator step; 0: the PPO mini-batch size."""
+  discriminator_matmul: Literal["ieee", "tf32"] = "tf32"
+  """CUDA precision of the discriminator's float32 matrix multiplies: TF32 tensor cores
+  (10-bit mantissa) or IEEE FP32. Only the discriminator; no effect on the CPU."""
   style_reward_coef: float = 2.0
   """Weight of the style reward, like a task term's weight (it is scaled by dt too)."""
   task_reward_lerp: float = 0.5

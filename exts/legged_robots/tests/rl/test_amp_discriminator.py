@@ -9,7 +9,7 @@ import math
 import pytest
 import torch
 
-from legged_robots.rl.amp.algorithm import mix_rewards
+from legged_robots.rl.amp.algorithm import AmpPPO, matmul_precision, mix_rewards
 from legged_robots.rl.amp.discriminator import (
   Discriminator,
   ReplayBuffer,
@@ -18,6 +18,7 @@ from legged_robots.rl.amp.discriminator import (
   expert_grad_penalty,
   style_reward,
 )
+from legged_robots.tasks.agents_common import AmpCfg
 
 LOG2 = math.log(2.0)
 
@@ -215,3 +216,49 @@ def test_discriminator_learns_to_separate_two_gaussians():
   with torch.no_grad():
     d_e, d_p = disc(x_e), disc(x_p)
   assert style_reward(d_e).mean().item() > style_reward(d_p).mean().item() + 0.5
+
+
+def _bare_amp_ppo(monkeypatch, batch_size: int, calls: list[int]) -> AmpPPO:
+  """An AmpPPO with only its AMP parts (PPO's own update replaced by a no-op)."""
+  from types import SimpleNamespace
+
+  from rsl_rl.algorithms import PPO
+
+  monkeypatch.setattr(PPO, "update", lambda self: {})
+  alg = object.__new__(AmpPPO)
+  alg.device = "cpu"
+  alg.num_learning_epochs, alg.num_mini_batches = 2, 3
+  alg.storage = SimpleNamespace(num_envs=4, num_transitions_per_env=6)  # 24 transitions
+  alg.is_multi_gpu = False
+
+  def expert(n: int) -> torch.Tensor:
+    calls.append(n)
+    return torch.randn(n, 2) + 2.0
+
+  alg.setup_amp(AmpCfg(discriminator_hidden_dims=(8,), discriminator_batch_size=batch_size), 2, expert, 0.02)
+  alg.replay.insert(torch.randn(50, 2))
+  return alg
+
+
+@pytest.mark.parametrize(("batch_size", "per_step"), [(0, 8), (5, 5)])
+def test_update_draws_every_discriminator_batch_at_once(monkeypatch, batch_size, per_step):
+  # 2 epochs x 3 mini-batches = 6 discriminator steps; the PPO mini-batch is 4 x 6 / 3 = 8
+  # windows unless discriminator_batch_size sets another. One expert draw for all six steps;
+  # the normalizer sees every expert and policy window once: 6 x 2 x per_step.
+  calls: list[int] = []
+  alg = _bare_amp_ppo(monkeypatch, batch_size, calls)
+  before = [p.detach().clone() for p in alg.discriminator.parameters()]
+  stats = alg.update()
+  assert calls == [6 * per_step]
+  assert int(alg.amp_normalizer.count) == 6 * 2 * per_step
+  assert set(stats) >= {"AMP/discriminator_loss", "AMP/expert_accuracy"}
+  assert any(not torch.equal(a, b) for a, b in zip(before, alg.discriminator.parameters(), strict=True))
+
+
+def test_matmul_precision_is_restored_after_the_block_even_on_error():
+  matmul = torch.backends.cuda.matmul
+  before = matmul.fp32_precision
+  with pytest.raises(RuntimeError), matmul_precision("tf32"):
+    assert matmul.fp32_precision == "tf32"
+    raise RuntimeError("inside")
+  assert matmul.fp32_precision == before

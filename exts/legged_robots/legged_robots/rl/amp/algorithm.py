@@ -20,7 +20,8 @@ backfills the history), not a transition the policy made: its style reward is 0.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -57,6 +58,18 @@ def check_amp_state(state: dict, where: str) -> None:
       f"{where} has no AMP state ({', '.join(missing)}): it was not written by AMP-PPO; "
       "resume an AMP run, or train this one from scratch"
     )
+
+
+@contextmanager
+def matmul_precision(precision: str) -> Iterator[None]:
+  """CUDA float32 matmul precision ("ieee" or "tf32") inside the block, restored after it."""
+  matmul = torch.backends.cuda.matmul
+  before = matmul.fp32_precision
+  matmul.fp32_precision = precision
+  try:
+    yield
+  finally:
+    matmul.fp32_precision = before
 
 
 def mix_rewards(task: torch.Tensor, style: torch.Tensor, coef: float, dt: float, lerp: float) -> torch.Tensor:
@@ -118,7 +131,7 @@ class AmpPPO(PPO):
 
   def style_reward(self, amp_obs: torch.Tensor) -> torch.Tensor:
     """Dimensionless style reward of each env's latest AMP window, (N,)."""
-    with torch.no_grad():
+    with torch.no_grad(), matmul_precision(self.amp.discriminator_matmul):
       return style_reward(self.discriminator(self.amp_normalizer(amp_obs)), self.amp.loss_type)
 
   def process_env_step(
@@ -136,11 +149,18 @@ class AmpPPO(PPO):
 
   def update(self) -> dict[str, float]:
     num_mini_batches = self.num_mini_batches
-    batch = self.storage.num_envs * self.storage.num_transitions_per_env // num_mini_batches
+    batch = self.amp.discriminator_batch_size or (
+      self.storage.num_envs * self.storage.num_transitions_per_env // num_mini_batches
+    )
     loss_dict = super().update()
     steps = self.num_learning_epochs * num_mini_batches
-    # Statistics stay on the device until the end: one host sync per update, not per step.
-    stats = torch.stack([self._discriminator_step(batch) for _ in range(steps)]).mean(dim=0)
+    # Every step's samples are drawn at once (one sampler launch instead of one per step),
+    # and statistics stay on the device until the end: one host sync per update.
+    policy = self.replay.sample(steps * batch).reshape(steps, batch, -1)
+    expert = self.expert_sampler(steps * batch).reshape(steps, batch, -1)
+    with matmul_precision(self.amp.discriminator_matmul):
+      stats = torch.stack([self._discriminator_step(e, p) for e, p in zip(expert, policy, strict=True)])
+    stats = stats.mean(dim=0)
     loss_dict.update(zip(_DISC_STATS, stats.tolist(), strict=True))
     if self._reward_steps:
       task, style = (self._reward_sums / self._reward_steps).tolist()
@@ -149,10 +169,9 @@ class AmpPPO(PPO):
     self._reward_steps = 0
     return loss_dict
 
-  def _discriminator_step(self, batch: int) -> torch.Tensor:
-    """One discriminator step; returns the detached statistics of ``_DISC_STATS``."""
-    policy = self.replay.sample(batch)
-    expert = self.expert_sampler(batch)
+  def _discriminator_step(self, expert: torch.Tensor, policy: torch.Tensor) -> torch.Tensor:
+    """One discriminator step on raw expert and policy windows; returns the detached
+    statistics of ``_DISC_STATS``."""
     self.amp_normalizer.update(torch.cat([expert, policy]))
     out = discriminator_loss(
       self.discriminator,

@@ -39,7 +39,7 @@ def _terms(env, **overrides):
   ours = env.command_manager.get_term("base_velocity")
   assert isinstance(ours, UniformVelocityCommand)
   cfg = replace(ours.cfg, **overrides)
-  fields = {k: getattr(cfg, k) for k in asdict(cfg)}
+  fields = {k: getattr(cfg, k) for k in asdict(cfg) if k != "motion_command"}  # ours only
   return cfg.build(env), MjlabCommandCfg(**fields).build(env)
 
 

@@ -163,3 +163,32 @@ def test_play_metrics_measure_against_the_frame_the_action_aimed_at(env):
   assert summary["mimicked_joint_pos_error_rad"] == pytest.approx(0.1, abs=1e-5)
   assert summary["other_joint_pos_error_rad"] == pytest.approx(0.2, abs=1e-5)
   env.reset()  # leave the shared env consistent for later tests
+
+
+def test_velocity_command_adds_the_clip_base_velocity(env):
+  from dataclasses import replace
+
+  base = env.command_manager.get_term("base_velocity")
+  assert base.cfg.motion_command is None  # off by default: the mimic tasks' command is unchanged
+  torch.testing.assert_close(base.command, base.vel_command_b)
+  term = replace(base.cfg, motion_command="motion").build(env)
+  motion = env.command_manager.get_term("motion")
+  saved = motion.reference
+  half = math.sqrt(0.5)  # the clip root turned 90 deg left (yaw): world x is its -y, world y its x
+  motion.reference = {
+    **saved,
+    "root_quat": torch.tensor([[half, 0.0, 0.0, half]] * 2),
+    "root_lin_vel_w": torch.tensor([[1.0, 2.0, 0.3], [0.0, -0.5, 0.0]]),
+    "root_ang_vel_w": torch.tensor([[0.0, 0.0, 0.4], [0.0, 0.0, -0.2]]),
+  }
+  try:
+    term.vel_command_b[:] = torch.tensor([[0.1, 0.0, -0.05], [0.0, 0.0, 0.0]])
+    # env 0: clip (vx, vy, wz) in its frame = (2.0, -1.0, 0.4), plus the sampled offset.
+    expected = torch.tensor([[2.1, -1.0, 0.35], [-0.5, 0.0, -0.2]])
+    torch.testing.assert_close(term.command, expected)
+    torch.testing.assert_close(term.vel_command_b, torch.tensor([[0.1, 0.0, -0.05], [0.0, 0.0, 0.0]]))
+    bad = replace(base.cfg, motion_command="base_velocity").build(env)
+    with pytest.raises(ValueError, match=r"'base_velocity' is not a MotionCommand.*'motion'"):
+      _ = bad.command
+  finally:
+    motion.reference = saved

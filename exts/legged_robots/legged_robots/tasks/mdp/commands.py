@@ -5,6 +5,10 @@ the standing envs with ``nonzero()`` and reports its metrics with ``.item()``: f
 syncs per env step and three per reset, each a stall of the CPU until the GPU is idle.
 This subclass updates every env with masked tensor math instead. The command, its
 distribution and its timing are mjlab's; only the random stream differs.
+
+With ``motion_command`` set, the command is st_gym's ``BaseVelocityCommand``: the sampled
+(vx, vy, wz) is an offset added to the base velocity of the env's reference clip, so a
+robot that mimics a walking clip is asked to walk as the clip does.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from typing import TYPE_CHECKING
 import torch
 from mjlab.tasks.velocity.mdp.velocity_command import UniformVelocityCommand as _MjlabCommand
 from mjlab.tasks.velocity.mdp.velocity_command import UniformVelocityCommandCfg as _MjlabCommandCfg
-from mjlab.utils.lab_api.math import wrap_to_pi
+from mjlab.utils.lab_api.math import quat_apply_inverse, wrap_to_pi
+
+from legged_robots.tasks.mdp.motion_command import MotionCommand
 
 if TYPE_CHECKING:
   from mjlab.envs import ManagerBasedRlEnv
@@ -24,6 +30,11 @@ if TYPE_CHECKING:
 @dataclass(kw_only=True)
 class UniformVelocityCommandCfg(_MjlabCommandCfg):
   """mjlab's velocity command cfg; builds the sync-free command."""
+
+  motion_command: str | None = None
+  """Name of a ``MotionCommand`` whose clip base velocity is added to the sampled command:
+  the clip root's (vx, vy) and yaw rate in its own frame at the command's current frame
+  (st_gym's ``BaseVelocityCommand``). None (default): the sampled command alone."""
 
   def build(self, env: ManagerBasedRlEnv) -> UniformVelocityCommand:
     if self.init_velocity_prob > 0.0:
@@ -54,6 +65,39 @@ class UniformVelocityCommand(_MjlabCommand):
     )
     self._forward_keep = torch.tensor([1.0, 0.0, 0.0], device=self.device)
     self._wz_range = r.ang_vel_z
+    self._motion: MotionCommand | None = None
+
+  @property
+  def command(self) -> torch.Tensor:
+    """(num_envs, 3) body-frame (vx, vy, wz): the sampled command, plus the clip's base
+    velocity when ``motion_command`` is set."""
+    if self.cfg.motion_command is None:
+      return self.vel_command_b
+    return self.vel_command_b + self.clip_velocity()
+
+  def clip_velocity(self) -> torch.Tensor:
+    """(num_envs, 3) the reference clip root's (vx, vy, wz) in its own frame, at the motion
+    command's current frame (the one rewards compare with; observations see the next)."""
+    if self._motion is None:  # the motion command may be built after this one
+      manager, name = self._env.command_manager, str(self.cfg.motion_command)
+      term = manager.get_term(name) if name in manager.active_terms else None
+      if not isinstance(term, MotionCommand):
+        raise ValueError(
+          f"velocity command: motion_command '{name}' is not a MotionCommand of this task "
+          f"(commands: {manager.active_terms}); name the motion command or set motion_command=None"
+        )
+      self._motion = term
+    ref = self._motion.reference
+    lin = quat_apply_inverse(ref["root_quat"], ref["root_lin_vel_w"])
+    ang = quat_apply_inverse(ref["root_quat"], ref["root_ang_vel_w"])
+    return torch.cat([lin[:, :2], ang[:, 2:]], dim=1)
+
+  def _update_metrics(self) -> None:
+    """mjlab's episode-mean errors, against ``command`` (the clip velocity included)."""
+    steps = self.cfg.resampling_time_range[1] / self._env.step_dt
+    command, data = self.command, self.robot.data
+    self.metrics["error_vel_xy"] += (command[:, :2] - data.root_link_lin_vel_b[:, :2]).norm(dim=-1) / steps
+    self.metrics["error_vel_yaw"] += (command[:, 2] - data.root_link_ang_vel_b[:, 2]).abs() / steps
 
   def compute(self, dt: float | torch.Tensor, env_ids: torch.Tensor | None = None) -> None:
     if env_ids is not None:  # env.reset(env_ids): mjlab's indexed path.

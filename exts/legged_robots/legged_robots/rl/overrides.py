@@ -1,101 +1,186 @@
-"""Hydra-style ``key=value`` overrides applied to the env and agent dataclass configs.
+"""Command-line overrides of the env and agent dataclass configs, in hydra's grammar.
 
-``env.rewards.alive.weight=2.0 agent.algorithm.learning_rate=3e-4 env.events.push=null``:
-the key is a dotted path from a root (``env`` or ``agent``) through dataclass fields,
-dict keys and list indices; the value is parsed as YAML (``null``, ``true``, ``[1, 2]``)
-with YAML 1.2 numbers at every depth (PyYAML's YAML 1.1 reads ``1e6``, ``1.0e6`` and
-``3e-4`` as strings, also inside lists and mappings). Every override is checked against
-the config before anything is built: an unknown key names the closest valid keys
-(difflib), a value of the wrong type names the expected one, elements of lists and
-mappings included. Setting a term of a term dict (``env.rewards.<name>``) to ``null``
-removes that term; ``+key=value`` adds a key to a mapping of plain values (hydra's
-grammar), e.g. ``+env.events.push_robot.params.velocity_range.z=[-0.1, 0.1]``.
+hydra-core parses and composes them: ``key=value``, ``+key=value`` (add a key),
+``++key=value`` (add or set), ``~key`` (delete), lists ``[1, 2]``, mappings ``{a: 1}``,
+``null``, quoted strings, ``${..}`` interpolations and YAML 1.2 numbers at every depth
+(``1e-3`` is a float, also inside lists). The configs become hydra's config as plain
+containers (``cfg_node``: functions and classes as ``module:qualname`` strings, enums as
+their names, tuples as lists), composed by hydra's own config loader.
+
+What hydra does not do is ours: before composing, every key is checked against the
+dataclasses (an unknown key names the closest valid keys; ``+`` only adds to mappings of
+plain values, ``~`` only deletes mapping entries); after composing, every changed value is
+written back into the dataclasses checked against the field's declared type (the expected
+type is named), elements of lists and mappings included. Setting a term of a term dict
+(``env.rewards.<name>``) to ``null`` or deleting it (``~env.rewards.<name>``) removes it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
-import re
+import enum
+import itertools
 import types
 import typing
-from dataclasses import dataclass
 from typing import Any
 
-import yaml
+from hydra.core.config_store import ConfigStore
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import Override, OverrideType
+from hydra.errors import HydraException, OverrideParseException
+from omegaconf import DictConfig, OmegaConf
 
 from legged_robots.rl.errors import OverrideError
 
+__all__ = ["Override", "apply_overrides", "cfg_node", "compose", "parse_overrides"]
+
 _NO_HINT = object()
-# YAML 1.2 core schema floats (PyYAML implements YAML 1.1, which wants a dot and a signed
-# exponent), plus hydra's inf/nan spellings.
-_FLOAT_RE = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?(inf|nan)", re.IGNORECASE)
 # mjlab's pose/velocity range mappings (``_sample_se3_range``) read these keys, ignore others.
 _SE3_KEYS = ("x", "y", "z", "roll", "pitch", "yaw")
-
-
-@dataclass(frozen=True)
-class Override:
-  """One parsed ``key=value`` argument."""
-
-  path: tuple[str, ...]
-  value: Any
-  text: str
-  add: bool = False
-  """``+key=value``: add a key that the mapping does not have yet."""
+_EXAMPLE = "env.rewards.alive.weight=2.0 or agent.algorithm.learning_rate=3e-4"
+_names = itertools.count()
 
 
 def parse_overrides(args: list[str], roots: tuple[str, ...]) -> list[Override]:
-  """Parse ``key=value`` strings; the first path component must be one of ``roots``."""
+  """Parse override strings with hydra's grammar; the first key component must be a root.
+
+  Sweeps (``a=1,2``) are refused: ``--multirun`` expands them into one run each.
+  """
+  parser = OverridesParser.create()
   parsed = []
   for text in args:
-    key, sep, raw = text.partition("=")
-    add = key.startswith("+")
-    key = key.removeprefix("+")
-    if not sep or not key:
+    try:
+      (override,) = parser.parse_overrides([text])
+    except OverrideParseException as e:
+      reason = str(e).splitlines()[-1].strip()
       raise OverrideError(
-        f"cannot read override {text!r}: write key=value, e.g. "
-        "env.rewards.alive.weight=2.0 or agent.algorithm.learning_rate=3e-4"
+        f"cannot read override {text!r} ({reason}): write key=value, e.g. {_EXAMPLE}"
+      ) from None
+    if override.is_sweep_override():
+      raise OverrideError(
+        f"override {text!r} is a sweep: add --multirun to run one training per value, write a "
+        f"list as [a,b], or quote a string ('a,b')"
       )
-    path = tuple(key.split("."))
+    path = override.key_or_group.split(".")
     if path[0] not in roots:
       close = difflib.get_close_matches(path[0], roots, n=1, cutoff=0.4)
       hint = f" Did you mean {close[0]}.{'.'.join(path[1:])}?" if close else ""
       raise OverrideError(f"override {text!r}: key must start with one of {list(roots)}.{hint}")
-    value = _parse_value(raw, text)
-    parsed.append(Override(path=path, value=value, text=text, add=add))
+    parsed.append(override)
   return parsed
 
 
-def _parse_value(raw: str, text: str) -> Any:
+def cfg_node(obj: Any) -> Any:
+  """A config as plain containers for hydra: dataclasses and dicts become mappings, tuples
+  lists, enums their names, anything else not plain (functions, classes) ``module:qualname``."""
+  if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+    return {f.name: cfg_node(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+  if isinstance(obj, dict):
+    return {str(k): cfg_node(v) for k, v in obj.items()}
+  if isinstance(obj, (list, tuple)):
+    return [cfg_node(v) for v in obj]
+  if isinstance(obj, enum.Enum):
+    return obj.name
+  if obj is None or isinstance(obj, (bool, int, float, str)):
+    return obj
+  module, qual = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
+  return f"{module}:{qual}" if module and qual else repr(obj)
+
+
+def compose(node: dict[str, Any], overrides: list[str]) -> DictConfig:
+  """Hydra's composition of ``node`` (registered with its ConfigStore) with overrides."""
+  from hydra._internal.config_loader_impl import ConfigLoaderImpl
+  from hydra._internal.utils import create_config_search_path
+  from hydra.types import RunMode
+
+  name = f"st_gym_overrides_{next(_names)}"
+  ConfigStore.instance().store(name=name, node=node)
+  loader = ConfigLoaderImpl(config_search_path=create_config_search_path(None))
   try:
-    value = yaml.safe_load(raw) if raw.strip() else ""
-  except yaml.YAMLError as e:
-    raise OverrideError(f"override {text!r}: value is not valid YAML ({e})") from e
-  return _yaml12_numbers(value)
-
-
-def _yaml12_numbers(value: Any) -> Any:
-  """Strings that YAML 1.2 (and hydra) read as floats become floats, at every depth."""
-  if isinstance(value, str):
-    return float(value) if _FLOAT_RE.fullmatch(value) else value
-  if isinstance(value, list):
-    return [_yaml12_numbers(v) for v in value]
-  if isinstance(value, dict):
-    return {k: _yaml12_numbers(v) for k, v in value.items()}
-  return value
+    return loader.load_configuration(name, overrides, RunMode.RUN)
+  except HydraException as e:
+    raise OverrideError(f"overrides {' '.join(overrides)}: {str(e).strip()}") from None
 
 
 def apply_overrides(roots: dict[str, Any], overrides: list[Override]) -> None:
-  """Check and apply overrides in place; raise OverrideError on the first bad one."""
+  """Check the overrides' keys, compose them with hydra, write the changes back typed;
+  raise OverrideError on the first bad one (the configs may then be partly changed)."""
+  if not overrides:
+    return
+  removed: list[str] = []  # keys an earlier override sets to null or deletes
   for override in overrides:
-    node = roots[override.path[0]]
-    for depth, key in enumerate(override.path[1:-1], start=1):
-      node = _child(node, key, override, depth)
-    if override.add:
-      _add(node, override.path[-1], override)
-    else:
-      _assign(node, override.path[-1], override)
+    key = override.key_or_group
+    gone = next((r for r in removed if key.startswith(f"{r}.")), None)
+    if gone is not None:
+      raise OverrideError(
+        f"override {override.input_line!r}: {gone} is null (removed); it has no fields to set."
+      )
+    _check_key(roots, override)
+    if override.is_delete() or override.value() is None:
+      removed.append(key)
+  composed = compose({k: cfg_node(v) for k, v in roots.items()}, [str(o.input_line) for o in overrides])
+  for key, obj in roots.items():
+    new = OmegaConf.to_container(composed[key], resolve=True)
+    roots[key] = _merge(obj, new, _NO_HINT, key, removable=False)
+
+
+def _check_key(roots: dict[str, Any], override: Override) -> None:
+  """The override's key exists (``+``: its parent does, it does not), before composing."""
+  path = override.key_or_group.split(".")
+  node = roots[path[0]]
+  for depth, key in enumerate(path[1:-1], start=1):
+    node = _child(node, key, override, depth)
+  last, depth = path[-1], len(path) - 1
+  exists = len(path) == 1 or last in _keys(node)
+  where = override.key_or_group
+  if override.type == OverrideType.ADD or (override.type == OverrideType.FORCE_ADD and not exists):
+    if exists:
+      raise OverrideError(
+        f"override {override.input_line!r}: {where} already exists; drop the + to change it ({where}=...)"
+      )
+    problem = _add_problem(node, last)
+    if problem is not None:
+      raise OverrideError(
+        f"override {override.input_line!r}: cannot add {last!r}, {'.'.join(path[:-1])} {problem}."
+      )
+  elif not exists:
+    raise _unknown_key(node, last, override, depth)
+  elif override.type == OverrideType.CHANGE and isinstance(value := override.value(), dict):
+    target = node if len(path) == 1 else _child(node, last, override, depth)
+    _check_merged_keys(target, value, override, where)
+  elif override.type == OverrideType.DEL and (len(path) == 1 or not isinstance(node, dict)):
+    raise OverrideError(
+      f"override {override.input_line!r}: {where} is a field of {type(node).__name__}, it cannot be "
+      f"deleted; ~ deletes mapping entries (e.g. ~env.rewards.<term>). Set it instead ({where}=...)."
+    )
+
+
+def _check_merged_keys(node: Any, value: dict, override: Override, where: str) -> None:
+  """hydra merges a mapping value into the mapping it sets: its keys must exist there."""
+  if node is None:  # a null field takes the mapping whole; its type is checked after composing
+    return
+  for key, item in value.items():
+    if str(key) not in _keys(node):
+      keys = _keys(node)
+      close = difflib.get_close_matches(str(key), keys, n=3, cutoff=0.5)
+      known = (
+        f"closest valid keys: {', '.join(f'{where}.{k}' for k in close)}" if close else f"keys: {keys[:12]}"
+      )
+      add = f"; to add it write ++{override.input_line}" if _add_problem(node, str(key)) is None else ""
+      raise OverrideError(
+        f"override {override.input_line!r}: a mapping value is merged into {where}, which has no key "
+        f"{str(key)!r} ({known}){add}"
+      )
+    child = (
+      getattr(node, str(key))
+      if dataclasses.is_dataclass(node)
+      else node[str(key)]
+      if isinstance(node, dict)
+      else None
+    )
+    if isinstance(item, dict) and child is not None and not isinstance(child, (str, int, float)):
+      _check_merged_keys(child, item, override, f"{where}.{key}")
 
 
 def _keys(node: Any) -> list[str]:
@@ -108,23 +193,40 @@ def _keys(node: Any) -> list[str]:
   return []
 
 
+def _child(node: Any, key: str, override: Override, depth: int) -> Any:
+  path = override.key_or_group.split(".")
+  if dataclasses.is_dataclass(node) and key in _keys(node):
+    return getattr(node, key)
+  if isinstance(node, dict) and key in node:
+    if node[key] is None:
+      raise OverrideError(
+        f"override {override.input_line!r}: {'.'.join(path[: depth + 1])} is null (removed); "
+        "it has no fields to set."
+      )
+    return node[key]
+  if isinstance(node, (list, tuple)) and key.isdigit() and int(key) < len(node):
+    return node[int(key)]
+  raise _unknown_key(node, key, override, depth)
+
+
 def _unknown_key(node: Any, key: str, override: Override, depth: int) -> OverrideError:
-  prefix = ".".join(override.path[:depth])
+  path = override.key_or_group.split(".")
+  prefix = ".".join(path[:depth])
   keys = _keys(node)
   if not keys:
     return OverrideError(
-      f"override {override.text!r}: {prefix} is a {type(node).__name__} value "
+      f"override {override.input_line!r}: {prefix} is a {type(node).__name__} value "
       f"({node!r}), it has no key {key!r}. Set {prefix}=<value> instead."
     )
   close = difflib.get_close_matches(key, keys, n=3, cutoff=0.5)
   shown = close or keys[:12]
   label = "closest valid keys" if close else "valid keys"
   more = "" if close or len(keys) <= 12 else f" (and {len(keys) - 12} more)"
-  addable = depth == len(override.path) - 1 and _add_problem(node, key) is None
-  add_hint = f"; to add the key write +{override.text}" if addable else ""
+  addable = depth == len(path) - 1 and _add_problem(node, key) is None
+  add_hint = f"; to add the key write +{override.input_line}" if addable else ""
   return OverrideError(
-    f"unknown override key {'.'.join(override.path[: depth + 1])!r} in "
-    f"{override.text!r}; {label}: {', '.join(f'{prefix}.{k}' for k in shown)}{more}{add_hint}"
+    f"unknown override key {'.'.join(path[: depth + 1])!r} in "
+    f"{override.input_line!r}; {label}: {', '.join(f'{prefix}.{k}' for k in shown)}{more}{add_hint}"
   )
 
 
@@ -139,23 +241,61 @@ def _add_problem(node: Any, key: str) -> str | None:
   return None
 
 
-def _add(node: Any, key: str, override: Override) -> None:
-  """``+path=value``: a new key of a mapping of plain values, typed like its siblings."""
-  where = ".".join(override.path)
-  parent = ".".join(override.path[:-1])
-  if isinstance(node, dict) and key in node:
-    raise OverrideError(
-      f"override {override.text!r}: {where} already exists; drop the + to change it ({where}=...)"
-    )
-  problem = _add_problem(node, key)
-  if problem is not None:
-    raise OverrideError(f"override {override.text!r}: cannot add {key!r}, {parent} {problem}.")
-  siblings = [v for v in node.values() if v is not None]
-  kinds = {_kind(v) for v in siblings}
-  value = override.value
-  if len(kinds) == 1:  # every entry has one shape: the new one must have it too
-    value = _coerce_like(value, siblings[0], where, removable=False)
-  node[key] = value
+def _merge(current: Any, new: Any, hint: Any, where: str, removable: bool) -> Any:
+  """Write the composed value ``new`` into ``current``; return the value to store.
+
+  Unchanged leaves keep their object (a tuple, a function); dataclasses and mappings are
+  updated in place; a changed leaf is checked against ``hint`` (the field's declared type)
+  or, without one, against the type of the value it replaces.
+  """
+  if dataclasses.is_dataclass(current) and isinstance(new, dict):
+    for f in dataclasses.fields(current):
+      value = getattr(current, f.name)
+      setattr(
+        current,
+        f.name,
+        _merge(value, new[f.name], _field_hint(type(current), f.name), f"{where}.{f.name}", False),
+      )
+    return current
+  if isinstance(current, dict) and isinstance(new, dict) and _is_plain_dict_hint(hint):
+    keys = {str(k): k for k in current}  # the composed config has str keys
+    for name in set(keys) - set(new):
+      del current[keys[name]]  # ~key
+    siblings = [v for v in current.values() if v is not None]
+    for name, value in new.items():
+      if name in keys:
+        current[keys[name]] = _merge(current[keys[name]], value, _NO_HINT, f"{where}.{name}", removable=True)
+      else:  # +key: typed like the entries beside it when they all have one shape
+        kinds = {_kind(v) for v in siblings}
+        current[name] = (
+          _coerce_like(value, siblings[0], f"{where}.{name}", False) if len(kinds) == 1 else value
+        )
+    return current
+  if (
+    isinstance(current, list)
+    and isinstance(new, list)
+    and len(current) == len(new)
+    and any(dataclasses.is_dataclass(v) for v in current)
+  ):
+    return [
+      _merge(c, n, _NO_HINT, f"{where}.{i}", False) for i, (c, n) in enumerate(zip(current, new, strict=True))
+    ]
+  if cfg_node(current) == new and _kind_equal(cfg_node(current), new):
+    return current
+  return _coerce(new, hint, current, where, removable)
+
+
+def _is_plain_dict_hint(hint: Any) -> bool:
+  return hint is _NO_HINT or hint is Any or hint is dict or typing.get_origin(hint) is dict
+
+
+def _kind_equal(a: Any, b: Any) -> bool:
+  """``==`` plus the same bool-ness: ``True == 1`` must still be a change to check."""
+  if isinstance(a, list) and isinstance(b, list):
+    return all(_kind_equal(x, y) for x, y in zip(a, b, strict=True))
+  if isinstance(a, dict) and isinstance(b, dict):
+    return all(_kind_equal(a[k], b[k]) for k in a)
+  return isinstance(a, bool) == isinstance(b, bool) and (a is None) == (b is None)
 
 
 def _kind(value: Any) -> Any:
@@ -163,43 +303,6 @@ def _kind(value: Any) -> Any:
   if isinstance(value, (list, tuple)):
     return (type(value), len(value), tuple(_kind(v) for v in value))
   return float if isinstance(value, int) and not isinstance(value, bool) else type(value)
-
-
-def _child(node: Any, key: str, override: Override, depth: int) -> Any:
-  if dataclasses.is_dataclass(node) and key in _keys(node):
-    return getattr(node, key)
-  if isinstance(node, dict) and key in node:
-    if node[key] is None:
-      raise OverrideError(
-        f"override {override.text!r}: {'.'.join(override.path[: depth + 1])} is "
-        "null (removed); it has no fields to set."
-      )
-    return node[key]
-  if isinstance(node, (list, tuple)) and key.isdigit() and int(key) < len(node):
-    return node[int(key)]
-  raise _unknown_key(node, key, override, depth)
-
-
-def _assign(node: Any, key: str, override: Override) -> None:
-  depth = len(override.path) - 1
-  where = ".".join(override.path)
-  if dataclasses.is_dataclass(node) and key in _keys(node):
-    hint = _field_hint(type(node), key)
-    value = _coerce(override.value, hint, getattr(node, key), where, removable=False)
-    setattr(node, key, value)
-  elif isinstance(node, dict) and key in node:
-    # Dict entries have no annotation: the current value's type is the contract, and
-    # null removes the entry's term (managers skip None terms).
-    node[key] = _coerce(override.value, _NO_HINT, node[key], where, removable=True)
-  elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
-    node[int(key)] = _coerce(override.value, _NO_HINT, node[int(key)], where, False)
-  elif isinstance(node, tuple):
-    raise OverrideError(
-      f"override {override.text!r}: {'.'.join(override.path[:-1])} is a tuple; "
-      f"set it whole, e.g. {'.'.join(override.path[:-1])}=[...]"
-    )
-  else:
-    raise _unknown_key(node, key, override, depth)
 
 
 def _field_hint(cls: type, name: str) -> Any:
@@ -325,6 +428,8 @@ def _coerce_hint(value: Any, hint: Any, where: str, current: Any = _NO_HINT) -> 
     )
   if isinstance(hint, type) and isinstance(value, hint):
     return value
+  if isinstance(hint, type) and issubclass(hint, enum.Enum) and value in hint.__members__:
+    return hint[value]  # enums are written by their member names (cfg_node)
   raise _type_error(where, value, _name(hint))
 
 

@@ -48,16 +48,18 @@ def test_values_are_set_with_their_declared_types():
     "agent.hidden_dims=[64, 32]",
     "agent.clip=0.5",
     "env.ranges=[-2, 2]",
-    "env.rewards.feet.params={std: 0.25}",
+    "+env.rewards.feet.params.std=0.25",
   )
-  assert env.rewards["alive"].weight == 2.0 and isinstance(env.rewards["alive"].weight, float)
+  alive, feet = env.rewards["alive"], env.rewards["feet"]
+  assert alive is not None and feet is not None
+  assert alive.weight == 2.0 and isinstance(alive.weight, float)
   assert algo.learning_rate == pytest.approx(3e-4)  # YAML 1.1 reads 3e-4 as a string
   assert algo.epochs == 8
   assert algo.schedule == "fixed"
   assert algo.hidden_dims == (64, 32)
   assert algo.clip == 0.5
   assert env.ranges == (-2.0, 2.0)
-  assert env.rewards["feet"].params == {"std": 0.25}
+  assert feet.params == {"std": 0.25}
 
 
 def test_null_removes_a_term_and_unsets_an_optional():
@@ -160,3 +162,36 @@ def test_adding_a_key_needs_plus_and_a_key_mjlab_reads():
     _apply_scene("+env.events.push.params.velocity_range.z=[low, 0.1]")
   with pytest.raises(OverrideError, match=r"term configs"):
     _apply_scene("+env.events.kick={}")
+
+
+def test_tilde_deletes_a_term_and_only_mapping_entries():
+  env, _ = _apply("~env.rewards.feet")
+  assert list(env.rewards) == ["alive"]
+  with pytest.raises(OverrideError, match=r"field of Algo, it cannot be deleted"):
+    _apply("~agent.epochs")
+  with pytest.raises(OverrideError, match=r"closest valid keys: env\.rewards\.feet"):
+    _apply("~env.rewards.fet")
+
+
+def test_double_plus_sets_or_adds():
+  env, algo = _apply("++agent.epochs=7", "++env.rewards.feet.params.std=0.5")
+  feet = env.rewards["feet"]
+  assert algo.epochs == 7 and feet is not None and feet.params == {"std": 0.5}
+
+
+def test_a_mapping_value_merges_into_the_mapping_it_sets():
+  """hydra merges {..} into the existing mapping (the old parser replaced it)."""
+  scene = _apply_scene("env.events.push.params.velocity_range={x: [-1, 1]}")
+  assert scene.events["push"].params["velocity_range"] == {"x": (-1.0, 1.0), "y": (-0.5, 0.5)}
+  with pytest.raises(OverrideError, match=r"no key 'z'.*to add it write \+\+env"):
+    _apply_scene("env.events.push.params.velocity_range={z: [-1, 1]}")
+
+
+def test_interpolation_and_quoted_strings():
+  _, algo = _apply("agent.clip=${agent.learning_rate}", "agent.schedule='fixed'")
+  assert algo.clip == pytest.approx(1e-3) and algo.schedule == "fixed"
+
+
+def test_a_sweep_needs_multirun():
+  with pytest.raises(OverrideError, match=r"is a sweep: add --multirun"):
+    _apply("agent.epochs=1,2")

@@ -1,18 +1,21 @@
-"""Whole-body tracking: failure-adaptive start sampling by hand, the clip placed on the env
-origin (root offset), root errors and the end of the clip."""
+"""Whole-body tracking: failure-adaptive start sampling by hand, the link and root-quaternion
+rewards on fake data by hand, the clip placed on the env origin (root offset), root errors
+and the end of the clip."""
 
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import pytest
 import torch
+from mjlab.managers.reward_manager import RewardTermCfg
 
 from legged_robots.tasks import load_env_cfg
 from legged_robots.tasks.env import StGymRlEnv
 from legged_robots.tasks.mdp import mimic
+from legged_robots.tasks.mdp.motion_command import MotionCommand
 from legged_robots.tasks.mdp.motion_sampling import FailureAdaptiveSampler
-from legged_robots.tasks.motion import MotionDataCfg
 from refmotion_manager import MotionClip, data_path
 
 CLIP = data_path() / "g1_dance.npz"  # 50 fps, 4 s
@@ -41,11 +44,76 @@ def test_failures_pull_the_start_bins():
     FailureAdaptiveSampler(torch.tensor([1.0]), alpha=1.5)
 
 
+H = math.sqrt(0.5)  # a 90 deg yaw: (H, 0, 0, H); its heading frame has world y as x, world -x as y
+
+
+def _fake_motion_env():
+  """Two envs, two links (robot order pelvis, hand; the library serves hand, pelvis).
+
+  env 0: the robot turned 90 deg at (1, 2, 0.8), the reference unturned at the origin;
+  env 1: robot and reference identical.
+  """
+  motion = MotionCommand.__new__(MotionCommand)  # the state the terms read, without a sim
+  data = SimpleNamespace(
+    root_link_pos_w=torch.tensor([[1.0, 2.0, 0.8], [0.0, 0.0, 0.8]]),
+    root_link_quat_w=torch.tensor([[H, 0.0, 0.0, H], [1.0, 0.0, 0.0, 0.0]]),
+    body_link_pos_w=torch.tensor([[[1.0, 2.0, 0.8], [1.0, 2.5, 1.0]], [[0.0, 0.0, 0.8], [0.3, 0.2, 1.0]]]),
+    body_link_lin_vel_w=torch.tensor([[[-1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], [[0.0] * 3, [0.2, 0.0, 0.0]]]),
+  )
+  motion.asset = SimpleNamespace(body_names=("pelvis", "hand"), data=data)
+  motion.library = SimpleNamespace(body_names=("hand", "pelvis"))
+  motion.reference = {
+    "root_pos": torch.tensor([[0.0, 0.0, 0.8], [0.0, 0.0, 0.8]]),
+    "root_quat": torch.tensor([[-1.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0]]),  # -q: the same orientation
+    "body_pos_w": torch.tensor([[[0.5, 0.1, 0.9], [0.0, 0.0, 0.7]], [[0.3, 0.2, 1.0], [0.0, 0.0, 0.8]]]),
+    "body_lin_vel_w": torch.tensor([[[1.0, 0.0, 0.0], [0.0] * 3], [[0.2, 0.0, 0.0], [0.0] * 3]]),
+  }
+  command_manager = SimpleNamespace(get_term=lambda name: motion)
+  return SimpleNamespace(num_envs=2, device="cpu", command_manager=command_manager)
+
+
+def _term(func, env, **params):
+  return func(RewardTermCfg(func=func, weight=1.0, params=params), env), params
+
+
+def test_link_rewards_compare_links_in_each_roots_heading_frame():
+  env = _fake_motion_env()
+  bodies = ("pelvis", "hand")
+  pos, p = _term(mimic.track_link_exp, env, command_name="m", body_names=bodies, field="pos", sigma=0.1)
+  # env 0, heading frames (x, y relative to the root, z the height): robot hand (0.5, 0, 1.0),
+  # reference hand (0.5, 0.1, 0.9): 0.02 m^2; pelvis (0, 0, 0.8) vs (0, 0, 0.7): 0.01 m^2.
+  expected = torch.tensor([math.exp(-0.015 / 0.1), 1.0])
+  torch.testing.assert_close(pos(env, **p), expected)
+  params = {"command_name": "m", "body_names": bodies, "field": "vel", "sigma": 1.0}
+  vel, p = _term(mimic.track_link_exp, env, **params, sigma_range=(0.1, 2.0))
+  # env 0: robot pelvis (-1, 0, 0) world is (0, 1, 0) in its heading frame against 0: 1 (m/s)^2;
+  # the hand (0, 1, 0) world is (1, 0, 0), as the reference's: 0. mse 0.5.
+  torch.testing.assert_close(vel(env, **p), torch.tensor([math.exp(-0.5), 1.0]))
+  sigma = torch.tensor([0.95 + 0.075 * 0.5, 0.95])  # adapted after the first evaluation
+  torch.testing.assert_close(vel(env, **p), torch.exp(-torch.tensor([0.5, 0.0]) / sigma))
+
+
+def test_root_quat_reward_takes_q_and_minus_q_as_one_orientation():
+  env = _fake_motion_env()
+  term, p = _term(mimic.track_root_quat_exp, env, command_name="m", sigma=0.1, sigma_range=(0.05, 0.2))
+  # env 0: (H, 0, 0, H) against -(-1, 0, 0, 0): ((H - 1)^2 + H^2) / 4 = (2 - 2H) / 4.
+  mse = (2.0 - 2.0 * H) / 4.0
+  torch.testing.assert_close(term(env, **p), torch.tensor([math.exp(-mse / 0.1), 1.0]))
+  sigma = min(0.95 * 0.1 + 0.075 * mse, 0.2)
+  torch.testing.assert_close(term(env, **p), torch.tensor([math.exp(-mse / sigma), 1.0]))
+
+
+def test_a_link_the_library_does_not_serve_names_the_fix():
+  env = _fake_motion_env()
+  with pytest.raises(ValueError, match=r"bodies \['foot'\] are not served.*env\.motion\.body_names"):
+    _term(mimic.track_link_exp, env, command_name="m", body_names=("hand", "foot"), sigma=0.1)
+
+
 @pytest.mark.slow
 def test_the_clip_starts_on_the_env_origin_and_ends_as_a_time_out():
   cfg = load_env_cfg("Tracking-Flat-G1")
   cfg.scene.num_envs = 2
-  cfg.motion = MotionDataCfg(files=[str(CLIP)])
+  cfg.motion.files = [str(CLIP)]
   cfg.commands["motion"].random_start = False
   cfg.commands["motion"].adaptive_sampling = False
   env = StGymRlEnv(cfg, device="cpu")

@@ -1,4 +1,4 @@
-"""Mimic terms on a ``MotionCommand``: future goals, joint-tracking rewards, adaptive terminations.
+"""Mimic terms on a ``MotionCommand``: future goals, tracking rewards, adaptive terminations.
 
 Joint groups are name patterns resolved on the robot when the env is built (a group that
 matches no joint is an error): st_gym's upper (waist + arms), lower (hips + knees) and
@@ -8,6 +8,10 @@ Rewards ``track_<group>_joint_{pos,vel}_exp`` = exp(-mse / sigma), mse the mean 
 group's joints of the squared error to the command's reference frame (rad^2 or
 (rad/s)^2). sigma is fixed, or adaptive per term and env (st_gym's rule, with bounds per
 term): after each evaluation sigma <- clamp(0.95 sigma + 0.075 mse, sigma_min, sigma_max).
+``track_link_exp`` (``track_link_{pos,vel}_exp``: links of ``env.motion.body_names``, whose
+reference poses the library computes by forward kinematics of the clip frames through the
+robot's own MuJoCo model, once when it is built) and ``track_root_quat_exp`` use the same
+kernel and sigma rule.
 
 Terminations use the root-mean-square joint error in rad (st_gym's thresholds are in
 mean squared rad: its lower 0.3 / 1.5 and upper 0.2 / 1.5 become sqrt: 0.548 / 1.225 and
@@ -19,6 +23,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 import torch
+from mjlab.utils.lab_api.math import quat_apply_inverse, yaw_quat
 
 from legged_robots.tasks.mdp.motion_command import MotionCommand, resolve_joints
 
@@ -31,6 +36,7 @@ UPPER_JOINTS = (r"waist_.*_joint", r".*_shoulder_.*_joint", r".*_elbow_joint", r
 LOWER_JOINTS = (r".*_hip_.*_joint", r".*_knee_joint")
 FEET_JOINTS = (r".*_ankle_.*_joint",)
 Field = Literal["joint_pos", "joint_vel"]
+LinkField = Literal["pos", "vel"]
 
 
 def _motion(env: ManagerBasedRlEnv, command_name: str) -> MotionCommand:
@@ -52,18 +58,37 @@ def joint_mse(motion: MotionCommand, ids: list[int], field: Field) -> torch.Tens
   return (robot - motion.reference[field][:, ids]).pow(2).mean(dim=1)
 
 
-class track_joint_exp:
-  """exp(-mse / sigma) of a joint group's positions or velocities (module docstring)."""
+class _adaptive_exp:
+  """exp(-mse / sigma) with a fixed sigma, or with st_gym's adaptive sigma per env and
+  this term's own bounds when the params give ``sigma_range`` (module docstring)."""
 
   def __init__(self, cfg: RewardTermCfg, env: ManagerBasedRlEnv):
     p = cfg.params
-    motion = _motion(env, p["command_name"])
-    self._ids = resolve_joints(motion.asset, tuple(p["joint_names"]), "track_joint_exp")
     lo, hi = p.get("sigma_range") or (p["sigma"], p["sigma"])
     if not 0.0 < lo <= hi:
-      raise ValueError(f"track_joint_exp: sigma range ({lo}, {hi}) must satisfy 0 < min <= max")
+      name = type(self).__name__
+      raise ValueError(f"{name}: sigma range ({lo}, {hi}) must satisfy 0 < min <= max")
     self._bounds = (lo, hi)
+    self._adaptive = p.get("sigma_range") is not None
     self._sigma = torch.full((env.num_envs,), float(p["sigma"]), device=env.device).clamp_(lo, hi)
+
+  def kernel(self, mse: torch.Tensor) -> torch.Tensor:
+    reward = torch.exp(-mse / self._sigma)
+    if self._adaptive:
+      self._sigma = (0.95 * self._sigma + 0.075 * mse).clamp_(*self._bounds)
+    return reward
+
+  def reset(self, env_ids: torch.Tensor | slice | None = None) -> None:
+    del env_ids  # sigma adapts over training, not per episode
+
+
+class track_joint_exp(_adaptive_exp):
+  """exp(-mse / sigma) of a joint group's positions or velocities (module docstring)."""
+
+  def __init__(self, cfg: RewardTermCfg, env: ManagerBasedRlEnv):
+    super().__init__(cfg, env)
+    motion = _motion(env, cfg.params["command_name"])
+    self._ids = resolve_joints(motion.asset, tuple(cfg.params["joint_names"]), "track_joint_exp")
 
   def __call__(
     self,
@@ -74,15 +99,89 @@ class track_joint_exp:
     sigma: float = 0.5,
     sigma_range: tuple[float, float] | None = None,
   ) -> torch.Tensor:
-    del joint_names, sigma  # Resolved at init.
-    mse = joint_mse(_motion(env, command_name), self._ids, field)
-    reward = torch.exp(-mse / self._sigma)
-    if sigma_range is not None:
-      self._sigma = (0.95 * self._sigma + 0.075 * mse).clamp_(*self._bounds)
-    return reward
+    del joint_names, sigma, sigma_range  # Resolved at init.
+    return self.kernel(joint_mse(_motion(env, command_name), self._ids, field))
 
-  def reset(self, env_ids: torch.Tensor | slice | None = None) -> None:
-    del env_ids  # sigma adapts over training, not per episode
+
+def resolve_links(
+  motion: MotionCommand, body_names: tuple[str, ...], what: str
+) -> tuple[list[int], list[int]]:
+  """(robot body ids, reference body columns) of ``body_names``; a body the robot or the
+  motion library lacks is an error naming the fix."""
+  library = motion.library.body_names
+  missing = [b for b in body_names if b not in library or b not in motion.asset.body_names]
+  if missing or not body_names:
+    raise ValueError(
+      f"{what}: bodies {missing or list(body_names)} are not served by the motion library "
+      f"(env.motion.body_names={list(library)}) or not on the robot; add them to "
+      "env.motion.body_names (the library computes their poses by forward kinematics)"
+    )
+  return [motion.asset.body_names.index(b) for b in body_names], [library.index(b) for b in body_names]
+
+
+def _heading_frame(quat: torch.Tensor, vec: torch.Tensor) -> torch.Tensor:
+  """(N, B, 3) world vectors in the heading (yaw-only) frame of each env's root ``quat``."""
+  return quat_apply_inverse(yaw_quat(quat).unsqueeze(1).expand(-1, vec.shape[1], -1), vec)
+
+
+def link_states(
+  motion: MotionCommand, ids: list[int], cols: list[int], field: LinkField
+) -> tuple[torch.Tensor, torch.Tensor]:
+  """(robot, reference) link positions or linear velocities, (N, B, 3), each in its own
+  root's heading frame: positions with x, y relative to the root and z the height (as
+  BeyondMimic aligns the reference to the robot's anchor by yaw and xy)."""
+  data, ref = motion.asset.data, motion.reference
+  if field == "pos":
+    robot = data.body_link_pos_w[:, ids] - _xy(data.root_link_pos_w).unsqueeze(1)
+    reference = ref["body_pos_w"][:, cols] - _xy(ref["root_pos"]).unsqueeze(1)
+  else:
+    robot, reference = data.body_link_lin_vel_w[:, ids], ref["body_lin_vel_w"][:, cols]
+  return _heading_frame(data.root_link_quat_w, robot), _heading_frame(ref["root_quat"], reference)
+
+
+def _xy(pos: torch.Tensor) -> torch.Tensor:
+  return torch.nn.functional.pad(pos[:, :2], (0, 1))
+
+
+class track_link_exp(_adaptive_exp):
+  """exp(-mse / sigma), mse the mean over links of ||robot - reference||^2 of their
+  positions (m^2) or linear velocities ((m/s)^2) in the root's heading frame (``link_states``)."""
+
+  def __init__(self, cfg: RewardTermCfg, env: ManagerBasedRlEnv):
+    super().__init__(cfg, env)
+    motion = _motion(env, cfg.params["command_name"])
+    self._ids, self._cols = resolve_links(motion, tuple(cfg.params["body_names"]), "track_link_exp")
+
+  def __call__(
+    self,
+    env: ManagerBasedRlEnv,
+    command_name: str,
+    body_names: tuple[str, ...],
+    field: LinkField = "pos",
+    sigma: float = 0.1,
+    sigma_range: tuple[float, float] | None = None,
+  ) -> torch.Tensor:
+    del body_names, sigma, sigma_range  # Resolved at init.
+    robot, reference = link_states(_motion(env, command_name), self._ids, self._cols, field)
+    return self.kernel((robot - reference).pow(2).sum(dim=-1).mean(dim=-1))
+
+
+class track_root_quat_exp(_adaptive_exp):
+  """exp(-mse / sigma), mse the mean over w, x, y, z of (q_root - q_ref)^2 with q_ref's sign
+  taken to match (q and -q are one orientation); ~ angle^2 / 16 for small angles."""
+
+  def __call__(
+    self,
+    env: ManagerBasedRlEnv,
+    command_name: str,
+    sigma: float = 0.01,
+    sigma_range: tuple[float, float] | None = None,
+  ) -> torch.Tensor:
+    del sigma, sigma_range  # Read at init.
+    motion = _motion(env, command_name)
+    q, ref = motion.asset.data.root_link_quat_w, motion.reference["root_quat"]
+    sign = torch.where((q * ref).sum(dim=-1, keepdim=True) < 0, -1.0, 1.0)
+    return self.kernel((q - sign * ref).pow(2).mean(dim=-1))
 
 
 class tracking_error_adaptive_termination:

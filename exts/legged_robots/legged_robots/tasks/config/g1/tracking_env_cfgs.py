@@ -2,9 +2,10 @@
 
 The G1 flat velocity task without its velocity command, plus a ``MotionCommand`` over all
 joints that starts each episode in a clip frame (root and joints, failure-adaptive start
-times) and ends it at the clip's end. Rewards track joints by group and the root pose and
-velocity; terminations: root height error > 0.25 m, root rotation error > 0.8 rad, and
-the adaptive joint-error thresholds. The actor sees the next frame's joint goals (a robot
+times) and ends it at the clip's end. Rewards track joints by group, the root pose and
+velocity, and the positions and velocities of BeyondMimic's links (``TRACKED_LINKS``);
+terminations: root height error > 0.25 m, root rotation error > 0.8 rad, and the
+adaptive joint-error thresholds. The actor sees the next frame's joint goals (a robot
 can replay them from the export); the critic also sees the goal 5 steps ahead. Default
 clip: the shipped synthetic ``g1_dance``.
 """
@@ -35,6 +36,23 @@ _VELOCITY_TERMS = (
   "feet_slide",
   "joint_deviation",
 )
+TRACKED_LINKS = (
+  "pelvis",
+  "left_hip_roll_link",
+  "left_knee_link",
+  "left_ankle_roll_link",
+  "right_hip_roll_link",
+  "right_knee_link",
+  "right_ankle_roll_link",
+  "torso_link",
+  "left_shoulder_roll_link",
+  "left_elbow_link",
+  "left_wrist_yaw_link",
+  "right_shoulder_roll_link",
+  "right_elbow_link",
+  "right_wrist_yaw_link",
+)
+"""BeyondMimic's G1 body set: pelvis, legs, torso and arm ends (``track_link_*`` rewards)."""
 
 
 def g1_tracking_env_cfg(play: bool = False) -> MotionEnvCfg:
@@ -45,7 +63,7 @@ def g1_tracking_env_cfg(play: bool = False) -> MotionEnvCfg:
   for group in ("actor", "critic"):
     base.observations[group].terms.pop("velocity_commands")
   base.events.pop("reset_base")  # the command puts the root on the clip frame
-  motion = MotionDataCfg(files=[str(data_path() / "g1_dance.npz")])
+  motion = MotionDataCfg(files=[str(data_path() / "g1_dance.npz")], body_names=list(TRACKED_LINKS))
   cfg = MotionEnvCfg(**{f.name: getattr(base, f.name) for f in fields(base) if f.init}, motion=motion)
   cfg.commands[MOTION] = MotionCommandCfg(
     joint_names=(".*",), init="full", loop=False, random_start=not play, adaptive_sampling=not play
@@ -83,6 +101,14 @@ def g1_tracking_env_cfg(play: bool = False) -> MotionEnvCfg:
   cfg.rewards["track_root_ang_vel_exp"] = RewardTermCfg(
     func=mimic.track_root_ang_vel_exp, weight=0.5, params={**root, "std": 3.0}
   )
+  # BeyondMimic's body position and velocity terms (weight 1, std 0.3 m and 1 m/s: sigma =
+  # std^2), here with the adaptive sigma of the joint terms.
+  for field, sigma, bounds in (("pos", 0.09, (0.01, 0.25)), ("vel", 1.0, (0.1, 4.0))):
+    cfg.rewards[f"track_link_{field}_exp"] = RewardTermCfg(
+      func=mimic.track_link_exp,
+      weight=1.0,
+      params={**root, "body_names": TRACKED_LINKS, "field": field, "sigma": sigma, "sigma_range": bounds},
+    )
   cfg.terminations["motion_ended"] = TerminationTermCfg(func=mimic.motion_ended, params=root, time_out=True)
   cfg.terminations["root_height_error"] = TerminationTermCfg(
     func=mimic.root_height_error_above, params={**root, "threshold": 0.25}

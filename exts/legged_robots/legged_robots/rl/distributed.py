@@ -74,16 +74,24 @@ def _buffer(module: nn.Module, name: str) -> torch.Tensor:
 
 
 @torch.no_grad()
+def sync_running_stats(
+  local_mean: torch.Tensor, local_var: torch.Tensor, world_size: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+  """Mean and variance over all ranks' samples from each rank's own (equal sample counts):
+  mean = mean of the means, var = mean of the variances + variance of the means."""
+  mean = local_mean.clone()
+  dist.all_reduce(mean)
+  mean /= world_size
+  spread = (local_mean - mean).pow(2) + local_var
+  dist.all_reduce(spread)
+  return mean, spread / world_size
+
+
+@torch.no_grad()
 def sync_normalizers(modules: list[nn.Module], world_size: int) -> None:
   """Pool the running statistics of equal-count normalizers over the ranks (module docstring)."""
   for m in modules:
-    local_mean, local_var = _buffer(m, "_mean"), _buffer(m, "_var")
-    mean = local_mean.clone()
-    dist.all_reduce(mean)
-    mean /= world_size
-    spread = (local_mean - mean).pow(2) + local_var
-    dist.all_reduce(spread)
-    var = spread / world_size
+    mean, var = sync_running_stats(_buffer(m, "_mean"), _buffer(m, "_var"), world_size)
     # New tensors, not in-place copies: rsl_rl reassigns _std inside inference mode, which
     # makes it an inference tensor that cannot be written to here.
     m._mean, m._var, m._std = mean, var, torch.sqrt(var)

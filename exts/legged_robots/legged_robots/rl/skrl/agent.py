@@ -16,6 +16,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import skrl
 import torch
 from skrl.agents.torch import Agent
 from skrl.agents.torch.amp import AMP, AMP_CFG
@@ -25,6 +26,7 @@ from skrl.resources.preprocessors.torch import RunningStandardScaler
 from skrl.resources.schedulers.torch import KLAdaptiveLR
 
 from legged_robots.rl.errors import StRlError
+from legged_robots.rl.skrl.distributed import sync_after_updates
 from legged_robots.rl.skrl.env import SkrlVecEnvWrapper
 from legged_robots.rl.skrl.models import build_models, check_models_cfg
 from legged_robots.tasks.agents_skrl import AmpAgentCfg, MemoryCfg, OnPolicyAgentCfg, SkrlAgentCfg
@@ -174,7 +176,7 @@ def build_agent(cfg: SkrlAgentCfg, env: SkrlVecEnvWrapper, device: str) -> Agent
   if cfg.algorithm == "AMP":
     assert cfg.motion_dataset is not None and cfg.reply_buffer is not None
     assert isinstance(settings, AMP_CFG)
-    return StGymAMP(
+    agent: Agent = StGymAMP(
       **common,
       cfg=settings,
       amp_observation_space=env.amp_observation_space,
@@ -182,6 +184,10 @@ def build_agent(cfg: SkrlAgentCfg, env: SkrlVecEnvWrapper, device: str) -> Agent
       reply_buffer=_memory(cfg.reply_buffer, 0, 1, device),
       collect_reference_motions=env.collect_reference_motions,
     )
-  assert isinstance(settings, PPO_CFG)
-  agent_class = StGymPPORNN if cfg.recurrent or cfg.models.value.rnn is not None else StGymPPO
-  return agent_class(**common, cfg=settings)
+  else:
+    assert isinstance(settings, PPO_CFG)
+    agent_class = StGymPPORNN if cfg.recurrent or cfg.models.value.rnn is not None else StGymPPO
+    agent = agent_class(**common, cfg=settings)
+  if skrl.config.torch.is_distributed:
+    sync_after_updates(agent, skrl.config.torch.world_size)
+  return agent

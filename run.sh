@@ -17,6 +17,8 @@ Modes (-m MODE, or as the first word):
   ros2   the policy as a ROS 2 node (+ -- --with-sim: MuJoCo robot over DDS)  scripts/st_rl/ros2interface.py
          (-- --policy DIR instead of -n TASK)
   list   table of registered tasks                   scripts/list_envs.py
+  study  Optuna hyperparameter study (task from the study file)  scripts/inves_train.py
+         (-- --study NAME|FILE, default flat_g1_ttw; --budget-s 540 per 10-minute command; docs/study.md)
   test   lint, type check and the full test suite (what CI runs)
 
 Options:
@@ -123,6 +125,13 @@ case $MODE in
   list)
     exec $PY scripts/list_envs.py "${EXTRA[@]}"
     ;;
+  study)
+    need_script scripts/inves_train.py
+    study_args=(--device "$DEVICE")
+    [[ " ${EXTRA[*]} " == *" --study "* ]] || study_args+=(--study flat_g1_ttw)
+    [[ -n $EXPERIMENT ]] && study_args+=(--experiment_name "$EXPERIMENT")
+    exec $PY scripts/inves_train.py "${study_args[@]}" "${EXTRA[@]}"
+    ;;
   test)
     export CUDA_VISIBLE_DEVICES="" MUJOCO_GL=osmesa PYOPENGL_PLATFORM=osmesa MJLAB_WARP_QUIET=1
     echo "[run.sh] ruff check"; $PY -m ruff check .
@@ -131,7 +140,7 @@ case $MODE in
     echo "[run.sh] pytest"; exec $PY -m pytest "${EXTRA[@]}"
     ;;
   *)
-    echo "run.sh: unknown mode '$MODE'. Modes: train, play, sim, ros2, list, test (see ./run.sh -h)" >&2
+    echo "run.sh: unknown mode '$MODE'. Modes: train, play, sim, ros2, list, study, test (see ./run.sh -h)" >&2
     exit 2
     ;;
 esac

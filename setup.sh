@@ -57,7 +57,7 @@ fi
 step "checking the install"
 CUDA_VISIBLE_DEVICES="" .venv/bin/python - <<'PY'
 import importlib.metadata as md
-for pkg in ("mjlab", "mujoco", "mujoco-warp", "rsl-rl-lib", "hydra-core", "torch", "legged_robots", "refmotion_manager", "ros-rclpy"):
+for pkg in ("mjlab", "mujoco", "mujoco-warp", "rsl-rl-lib", "hydra-core", "optuna", "torch", "legged_robots", "refmotion_manager", "ros-rclpy"):
     print(f"  {pkg:18s} {md.version(pkg)}")
 PY
 echo "[setup] done in $(( $(date +%s) - start )) s. Next: ./run.sh (train Flat-G1) or ./run.sh test"

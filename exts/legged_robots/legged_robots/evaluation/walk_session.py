@@ -46,9 +46,20 @@ NEVER = 10**9  # save_interval: checkpoints are written only where a chunk ends 
 class Session:
   """One process's share of a run: training env + runner, eval env, and the session clock."""
 
-  def __init__(self, run_dir: Path, limits: Limits, state: RunState, print_every: int, start: float) -> None:
-    """start: time.perf_counter() when the process's clock started (before heavy imports)."""
+  def __init__(
+    self,
+    run_dir: Path,
+    limits: Limits,
+    state: RunState,
+    print_every: int,
+    start: float,
+    train_subdir: str = "train",
+  ) -> None:
+    """start: time.perf_counter() when the process's clock started (before heavy imports);
+    train_subdir: the runner's folder inside run_dir ("." makes run_dir itself a normal run
+    folder, as the hyperparameter study's trials are)."""
     self.run_dir, self.limits, self.state, self.print_every = run_dir, limits, state, print_every
+    self.train_subdir = train_subdir
     self.start = start
     self.settings = state.settings
     self.base_wall_s, self.eval_s = state.train_wall_s, 0.0
@@ -77,7 +88,7 @@ class Session:
     env = env_class(s.task)(cfg=cfgs.env, device=s.device)
     self.envs.append(env)
     wrapped = RslRlVecEnvWrapper(env, clip_actions=cfgs.agent.clip_actions)
-    train_dir = self.run_dir / "train"
+    train_dir = self.run_dir / self.train_subdir
     self.runner = runner_class(cfgs.agent)(wrapped, asdict(cfgs.agent), s.task, str(train_dir), s.device)
     self.runner.logger.print_progress = False
     self.runner.logger.on_iteration = self._on_iteration
@@ -138,7 +149,7 @@ class Session:
     # as StRlOnPolicyRunner.load does for a resumed run.
     self.runner.current_learning_iteration += 1
     self.first_chunk = False
-    file = f"train/model_{self.chunk_end}.pt"
+    file = str(Path(self.train_subdir, f"model_{self.chunk_end}.pt"))
     if not (self.run_dir / file).is_file():
       raise RuntimeError(f"the runner did not write {file}")
     state.train_wall_s = self.train_wall()

@@ -56,10 +56,28 @@ def load_defaults(path: Path, cls: type[T]) -> dict[str, Any]:
   return data
 
 
+def params_file_overrides(path: Path) -> list[str]:
+  """The overrides of a --params file: a YAML list of key=value strings (a study's best.yaml)."""
+  try:
+    data = yaml.safe_load(path.read_text())
+  except (OSError, yaml.YAMLError) as e:
+    raise StRlError(f"--params {path}: cannot read it ({e})") from None
+  if not isinstance(data, list) or not all(isinstance(o, str) for o in data):
+    raise StRlError(
+      f"--params {path}: expected a YAML list of overrides like '- agent.algorithm.learning_rate=3e-4', "
+      f"got {type(data).__name__}"
+    )
+  return data
+
+
 def build_options(cls: type[T], defaults: dict[str, Any], args: argparse.Namespace) -> T:
-  """Defaults file, then the flags the user actually typed (argparse.SUPPRESS)."""
+  """Defaults file, then the flags the user actually typed (argparse.SUPPRESS); the
+  overrides of a --params file come before those on the command line, which win."""
   values = {**defaults, **vars(args)}
   values.pop("headless", None)  # always headless; accepted for Isaac Lab habits
+  params = values.pop("params", None)
+  if params is not None:
+    values["overrides"] = [*params_file_overrides(Path(params)), *values.get("overrides", [])]
   return cls(**values)
 
 
@@ -86,6 +104,7 @@ def add_train_flags(parser: argparse.ArgumentParser) -> None:
   add("--max_iterations", type=int, help="learning iterations to run in this invocation")
   add("--run_name", help="suffix of the timestamped run folder")
   add("--resume", action="store_true", help="continue from --load_run/--checkpoint")
+  add("--params", help="YAML list of overrides applied before the command line's (a study's best.yaml)")
   add("--video", action="store_true", help="record env 0 every video_interval steps")
   add("--video_length", type=int, help="frames per training video")
   add("--video_interval", type=int, help="env steps between training videos")

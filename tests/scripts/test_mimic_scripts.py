@@ -1,5 +1,6 @@
-"""End to end for Mimic-Flat-G1: train, export with the goal table, sim2sim parity of the
-goal terms, and sim2mujoco replaying the goals."""
+"""End to end for Mimic-Flat-G1 and Tracking-Flat-G1: train, export with the goal table
+(and, for tracking, the clip's start frame), sim2sim parity of the goal terms, and
+sim2mujoco replaying the goals (from the clip's first frame, for tracking)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,19 @@ import pytest
 from test_st_rl_scripts import ENV, ROOT, _run  # same folder (pytest puts it on sys.path)
 
 TASK = "Mimic-Flat-G1"
+TRACKING = "Tracking-Flat-G1"
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def tracking_export(tmp_path_factory):
+  """A 2-iteration Tracking-Flat-G1 run's exported folder (shared by the tracking tests)."""
+  log_root = tmp_path_factory.mktemp("logs")
+  fast = ["--num_envs", "4", "agent.num_steps_per_env=8"]
+  result = _run("train.py", log_root, "--max_iterations", "2", *fast, task=TRACKING)
+  assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+  (run_dir,) = (log_root / "g1_tracking_flat").iterdir()
+  return run_dir / "exported"
 
 
 def test_mimic_trains_exports_goals_passes_parity_and_replays_in_mujoco(tmp_path):
@@ -27,7 +40,9 @@ def test_mimic_trains_exports_goals_passes_parity_and_replays_in_mujoco(tmp_path
   contract = DeployContract.load(exported / "deploy.yaml")
   (motion,) = [c for c in contract.commands if c.name == "motion"]
   assert motion.goals == "motion_goals.npz"
-  goals = np.load(exported / motion.goals)["goals"]
+  table = np.load(exported / motion.goals)
+  assert table.files == ["goals"]  # mimic starts from the default pose: no start state
+  goals = table["goals"]
   # One 20 s episode at 50 Hz from clip time 0: 1001 rows; 17 mimicked joints x (pos, vel).
   assert goals.shape == (1001, 34) and np.isfinite(goals).all()
   assert [t.name for t in contract.observations][-1] == "motion_goal"
@@ -48,3 +63,53 @@ def test_mimic_trains_exports_goals_passes_parity_and_replays_in_mujoco(tmp_path
   )  # fmt: skip
   assert sim.returncode in (0, 1), sim.stderr[-3000:]  # an untrained policy may fall: exit 1
   assert json.loads((out / "metrics.json").read_text())["status"] in ("survived", "fell")
+
+
+def test_tracking_deployment_starts_in_the_clips_first_frame(tracking_export):
+  import mujoco
+
+  from legged_robots.deploy import PolicyRuntime
+  from legged_robots.deploy.closed_loop import ClosedLoop
+  from refmotion_manager import MotionClip, data_path
+
+  runtime = PolicyRuntime(tracking_export)
+  loop = ClosedLoop(runtime, tracking_export / "robot.xml")
+  clip = MotionClip.load(data_path() / "g1_dance.npz")  # the task's default clip, read on its own
+  names = runtime.contract.joint_names
+  cols = [clip.joint_names.index(n) for n in names]
+  r, v, robot = loop.robot.root_qpos_adr, loop.robot.root_dof_adr, loop.robot
+  # Frame 0 as training starts it: x, y on the origin, height, orientation and joints the clip's.
+  np.testing.assert_allclose(loop.data.qpos[r : r + 3], [0.0, 0.0, clip.root_pos[0, 2]], atol=1e-6)
+  quat = loop.data.qpos[r + 3 : r + 7]
+  np.testing.assert_allclose(quat * np.sign(quat @ clip.root_quat_wxyz[0]), clip.root_quat_wxyz[0], atol=1e-6)
+  np.testing.assert_allclose(loop.data.qpos[robot.qpos_adr], clip.joint_pos[0, cols], atol=1e-6)
+  # Velocities: forward differences to frame 1 (the clip's own finite differences at its start).
+  dt = 1.0 / clip.fps
+  np.testing.assert_allclose(loop.data.qvel[v : v + 3], (clip.root_pos[1] - clip.root_pos[0]) / dt, atol=1e-4)
+  body_w = np.zeros(3)  # q1 = q0 * exp(w_body dt): MuJoCo's free-joint angular velocity
+  mujoco.mju_subQuat(body_w, clip.root_quat_wxyz[1], clip.root_quat_wxyz[0])
+  np.testing.assert_allclose(loop.data.qvel[v + 3 : v + 6], body_w / dt, atol=1e-4)
+  joint_vel = (clip.joint_pos[1, cols] - clip.joint_pos[0, cols]) / dt
+  np.testing.assert_allclose(loop.data.qvel[robot.dof_adr], joint_vel, atol=1e-4)
+  loop.step(np.zeros(3))
+  loop.reset()  # a reset goes back to the same frame
+  np.testing.assert_allclose(loop.data.qpos[robot.qpos_adr], clip.joint_pos[0, cols], atol=1e-6)
+
+
+def test_a_tracking_table_with_a_partial_start_state_is_refused(tracking_export, tmp_path):
+  import shutil
+
+  from legged_robots.deploy import DeployContract, MissingFileError
+  from legged_robots.deploy.motion_goals import load_start_state
+
+  folder = tmp_path / "exported"
+  shutil.copytree(tracking_export, folder)
+  contract = DeployContract.load(folder / "deploy.yaml")
+  with np.load(folder / "motion_goals.npz") as table:
+    arrays = {k: table[k] for k in table.files if k != "start_joint_vel"}
+  np.savez(folder / "motion_goals.npz", **arrays)
+  message = r"start_joint_vel must be 29 finite numbers \(missing\); re-export"
+  with pytest.raises(MissingFileError, match=message):
+    load_start_state(folder, contract)
+  np.savez(folder / "motion_goals.npz", goals=arrays["goals"])  # an older export: default pose
+  assert load_start_state(folder, contract) is None

@@ -26,7 +26,7 @@ import numpy as np
 
 from legged_robots.deploy.errors import DeployError, NonFiniteActionError
 from legged_robots.deploy.ghost import Ghost
-from legged_robots.deploy.motion_goals import goal_at, goal_tables
+from legged_robots.deploy.motion_goals import goal_at, goal_tables, load_start_state
 from legged_robots.deploy.mujoco_sim import (
   ModelEdits,
   TrackingRenderer,
@@ -34,6 +34,7 @@ from legged_robots.deploy.mujoco_sim import (
   build_sim,
   read_state,
   reset_to_default,
+  reset_to_start,
 )
 from legged_robots.deploy.observations import RobotState
 from legged_robots.deploy.perturbations import Perturbations, SensorNoise
@@ -109,15 +110,21 @@ class ClosedLoop:
     self.rng = np.random.default_rng(seed)
     self.command_name = velocity_command_name(runtime)
     self.goal_tables = goal_tables(runtime.folder, c)
+    self.start = load_start_state(runtime.folder, c)
+    """Whole-body tracking: the clip frame training episodes start in (None: default pose)."""
     self.scan_size = next((t.size for t in c.observations if t.func.endswith(":height_scan")), 0)
     self._states: deque[RobotState] = deque(maxlen=self.p.obs_latency_steps + 1)
     self._targets: deque[np.ndarray] = deque(maxlen=self.p.action_latency_steps + 1)
     self.reset()
 
   def reset(self) -> None:
-    """Back to the start pose at t = 0: runtime memory, latency queues and statistics cleared."""
+    """Back to the start pose at t = 0 (the default pose, or the clip's first frame for a
+    full-state motion command): runtime memory, latency queues and statistics cleared."""
     c = self.runtime.contract
-    self.start_height = reset_to_default(self.robot, self.data, c)
+    if self.start is None:
+      self.start_height = reset_to_default(self.robot, self.data, c)
+    else:
+      self.start_height = reset_to_start(self.robot, self.data, self.start)
     self.runtime.reset()
     self.t = 0.0
     self.steps = 0

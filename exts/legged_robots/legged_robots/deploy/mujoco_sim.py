@@ -21,6 +21,7 @@ import numpy as np
 from legged_robots.deploy.contract import DeployContract
 from legged_robots.deploy.errors import DeployError, MissingFileError, PolicyMismatchError
 from legged_robots.deploy.ghost import Ghost
+from legged_robots.deploy.motion_goals import StartState
 from legged_robots.deploy.observations import RobotState, quat_apply_inverse
 from legged_robots.deploy.visual import VisualRobot
 
@@ -203,6 +204,27 @@ def reset_to_default(robot: SimRobot, data: mujoco.MjData, contract: DeployContr
   lowest = min(mujoco.mj_geomDistance(m, data, g, robot.ground_geom, 10.0, None) for g in robot_geoms)
   data.qpos[r + 2] = -lowest
   data.ctrl[:] = contract.default_joint_pos
+  mujoco.mj_forward(m, data)
+  return float(data.qpos[r + 2])
+
+
+def reset_to_start(robot: SimRobot, data: mujoco.MjData, start: StartState) -> float:
+  """The start state of a full-state motion command (``motion_goals.StartState``), as
+  training's reset writes it: root pose and velocity, joint positions and velocities; the
+  actuators hold the start joint positions until the first policy target. Returns the
+  base height."""
+  m = robot.model
+  mujoco.mj_resetData(m, data)
+  r, v = robot.root_qpos_adr, robot.root_dof_adr
+  data.qpos[r : r + 3] = start.root_pos
+  data.qpos[r + 3 : r + 7] = start.root_quat
+  data.qpos[robot.qpos_adr] = start.joint_pos
+  data.qvel[v : v + 3] = start.root_lin_vel_w
+  data.qvel[v + 3 : v + 6] = quat_apply_inverse(
+    start.root_quat, start.root_ang_vel_w
+  )  # free joint: body frame
+  data.qvel[robot.dof_adr] = start.joint_vel
+  data.ctrl[:] = start.joint_pos
   mujoco.mj_forward(m, data)
   return float(data.qpos[r + 2])
 

@@ -23,7 +23,7 @@ from mjlab.envs import ManagerBasedRlEnv
 from rsl_rl.models import MLPModel
 
 from legged_robots.deploy import DeployContract, PolicySpec
-from legged_robots.deploy.motion_goals import GOALS_SUFFIX
+from legged_robots.deploy.motion_goals import GOALS_SUFFIX, StartState
 from legged_robots.rl.checkpoint import atomic_write
 from legged_robots.rl.contract_builder import build_contract, robot_mjcf
 from legged_robots.rl.run_dir import publish_export
@@ -143,16 +143,33 @@ def _write_export(
 
 
 def _export_goal_tables(env: ManagerBasedRlEnv, contract: DeployContract, out_dir: Path) -> None:
-  """Motion commands: their goals over one episode from clip time 0, for replay at deployment."""
+  """Motion commands: their goals over one episode from clip time 0, for replay at deployment,
+  and for a full-state start (whole-body tracking) the clip's frame 0 as training places it."""
   for spec in contract.commands:
     term = env.command_manager.get_term(spec.name)
     if not isinstance(term, MotionCommand):
       continue
-    goals = term.goal_table(int(env.max_episode_length)).cpu().numpy().astype(np.float32)
+    arrays = {"goals": term.goal_table(int(env.max_episode_length)).cpu().numpy().astype(np.float32)}
+    if term.cfg.init == "full":
+      arrays |= _start_state(term, contract.joint_names).to_npz()
     spec.goals = f"{spec.name}{GOALS_SUFFIX}"
-    atomic_write(out_dir / spec.goals, lambda tmp, g=goals: _write_npz(tmp, g))
+    atomic_write(out_dir / spec.goals, lambda tmp, a=arrays: _write_npz(tmp, a))
 
 
-def _write_npz(path: Path, goals: np.ndarray) -> None:
+def _start_state(term: MotionCommand, joint_names: list[str]) -> StartState:
+  """Clip 0's frame 0 (``MotionCommand.start_frame``), joints in the contract's order."""
+  frame = {k: v[0].cpu().numpy().astype(np.float64) for k, v in term.start_frame().items()}
+  cols = [term.asset.joint_names.index(name) for name in joint_names]
+  return StartState(
+    root_pos=frame["root_pos"],
+    root_quat=frame["root_quat"],
+    root_lin_vel_w=frame["root_lin_vel_w"],
+    root_ang_vel_w=frame["root_ang_vel_w"],
+    joint_pos=frame["joint_pos"][cols],
+    joint_vel=frame["joint_vel"][cols],
+  )
+
+
+def _write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
   with open(path, "wb") as f:
-    np.savez(f, goals=goals)
+    np.savez(f, **arrays)  # pyright: ignore[reportArgumentType]  (the stub types **kwds as allow_pickle)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Literal
 import torch
 from mjlab.utils.lab_api.math import quat_apply_inverse, yaw_quat
 
-from legged_robots.tasks.mdp.motion_command import MotionCommand, resolve_joints
+from legged_robots.tasks.mdp.motion_command import MotionCommand, planar, resolve_joints
 
 if TYPE_CHECKING:
   from mjlab.envs import ManagerBasedRlEnv
@@ -132,15 +132,11 @@ def link_states(
   BeyondMimic aligns the reference to the robot's anchor by yaw and xy)."""
   data, ref = motion.asset.data, motion.reference
   if field == "pos":
-    robot = data.body_link_pos_w[:, ids] - _xy(data.root_link_pos_w).unsqueeze(1)
-    reference = ref["body_pos_w"][:, cols] - _xy(ref["root_pos"]).unsqueeze(1)
+    robot = data.body_link_pos_w[:, ids] - planar(data.root_link_pos_w).unsqueeze(1)
+    reference = ref["body_pos_w"][:, cols] - planar(ref["root_pos"]).unsqueeze(1)
   else:
     robot, reference = data.body_link_lin_vel_w[:, ids], ref["body_lin_vel_w"][:, cols]
   return _heading_frame(data.root_link_quat_w, robot), _heading_frame(ref["root_quat"], reference)
-
-
-def _xy(pos: torch.Tensor) -> torch.Tensor:
-  return torch.nn.functional.pad(pos[:, :2], (0, 1))
 
 
 class track_link_exp(_adaptive_exp):

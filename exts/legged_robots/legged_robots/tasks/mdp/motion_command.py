@@ -110,6 +110,14 @@ class MotionCommand(CommandTerm):
     ids = torch.full_like(times, clip_id, dtype=torch.long)
     return self.goal(self.library.sample(ids, times, loop=self.cfg.loop))
 
+  def start_frame(self, clip_id: int = 0) -> dict[str, torch.Tensor]:
+    """Clip ``clip_id``'s frame 0 as an episode from clip time 0 starts it (deployment):
+    the root's x, y on the env origin, everything else the clip's; tensors of one row."""
+    ids = torch.full((1,), clip_id, dtype=torch.long, device=self.device)
+    state = self.library.sample(ids, torch.zeros(1, device=self.device), loop=self.cfg.loop)
+    state["root_pos"] = state["root_pos"] - planar(state["root_pos"])
+    return state
+
   @property
   def command(self) -> torch.Tensor:
     return self.goal(self.reference)
@@ -150,7 +158,7 @@ class MotionCommand(CommandTerm):
     self.asset.write_joint_state_to_sim(joint_pos, joint_vel, env_ids=env_ids)
     if self.cfg.init == "full":
       origin = self._env.scene.env_origins[env_ids]
-      self.root_offset[env_ids] = origin - torch.nn.functional.pad(state["root_pos"][:, :2], (0, 1))
+      self.root_offset[env_ids] = origin - planar(state["root_pos"])
       pos = state["root_pos"] + self.root_offset[env_ids]
       pose = torch.cat([pos, state["root_quat"]], dim=1)
       vel = torch.cat([state["root_lin_vel_w"], state["root_ang_vel_w"]], dim=1)
@@ -161,3 +169,8 @@ class MotionCommand(CommandTerm):
     ids = self.joint_ids
     error = (self.asset.data.joint_pos[:, ids] - self.reference["joint_pos"][:, ids]).abs().mean(dim=1)
     self.metrics["joint_pos_error"] = error
+
+
+def planar(pos: torch.Tensor) -> torch.Tensor:
+  """(N, 3) positions with z set to 0."""
+  return torch.nn.functional.pad(pos[:, :2], (0, 1))

@@ -23,8 +23,9 @@ Modes (-m MODE, or as the first word):
 
 Options:
   -n TASK        task id (default Flat-G1; see ./run.sh list)
-  -g GPUS        train on GPUS processes of this host under torchrun (st_rl; --num_envs is per
-                 process); several hosts: torchrun --nnodes ... scripts/st_rl/train.py --distributed
+  -g GPUS        train on GPUS processes of this host under torchrun (st_rl or skrl; --num_envs is
+                 per process); several hosts: torchrun --nnodes ... scripts/<runner>/train.py --distributed
+                 (docs/multi_gpu.md)
   -r RUNNER      st_rl (default) or skrl: train/play with scripts/skrl/ (logs/skrl/), sim
                  picks the newest skrl run (docs/skrl.md)
   -l LOAD_RUN    run folder to load for play/sim/resume (-1: latest)
@@ -97,12 +98,12 @@ case $MODE in
     # -l/-c on train mean: continue that run.
     [[ -n $LOAD_RUN || -n $CHECKPOINT ]] && load_args+=(--resume)
     if [[ -n $GPUS ]]; then
-      if ! [[ $GPUS =~ ^[1-9][0-9]*$ ]] || [[ $RUNNER != st_rl ]]; then
-        echo "run.sh: -g needs a process count >= 1 and the st_rl runner (got -g '$GPUS', -r $RUNNER)" >&2
+      if ! [[ $GPUS =~ ^[1-9][0-9]*$ ]]; then
+        echo "run.sh: -g needs a process count >= 1 (got -g '$GPUS')" >&2
         exit 2
       fi
       echo "[run.sh] training $TASK on $GPUS processes (torchrun) with $RUNNER"
-      exec $PY -m torch.distributed.run --standalone --nproc_per_node "$GPUS" scripts/st_rl/train.py \
+      exec $PY -m torch.distributed.run --standalone --nproc_per_node "$GPUS" scripts/$RUNNER/train.py \
         --task "$TASK" --distributed --headless "${load_args[@]}" "${EXTRA[@]}"
     fi
     echo "[run.sh] training $TASK on $DEVICE with $RUNNER"

@@ -138,10 +138,10 @@ def _skrl(task: str, overrides: list[str], num_envs: int, device: str, rank: int
   cfg.seed += rank
   env_cfg.seed = cfg.seed
 
-  import torch
   from skrl.trainers.torch import SequentialTrainer, SequentialTrainerCfg
 
   from legged_robots.rl.skrl.agent import build_agent, check_agent_cfg
+  from legged_robots.rl.skrl.distributed import agent_modules
   from legged_robots.rl.skrl.env import SkrlVecEnvWrapper
 
   check_agent_cfg(cfg, num_envs)
@@ -161,8 +161,7 @@ def _skrl(task: str, overrides: list[str], num_envs: int, device: str, rank: int
       sequential.cfg.timesteps = iterations * rollouts
       sequential.train()
 
-    modules = [m for m in agent.checkpoint_modules.values() if isinstance(m, torch.nn.Module)]
-    return agent, learn, modules
+    return agent, learn, agent_modules(agent)
 
   return env, rollouts, trainer
 

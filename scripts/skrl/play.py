@@ -30,6 +30,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
   parser = script_parser(__doc__, add_play_flags)
   add = parser.add_argument
   add("--algorithm", help="PPO or AMP: the run's skrl agent (checked against its params)")
+  add("overrides", nargs="*", help="key=value overrides of env.* / agent.*")
   return parser.parse_intermixed_args(argv)
 
 

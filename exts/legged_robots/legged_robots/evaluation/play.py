@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,9 +24,12 @@ from legged_robots.evaluation.metrics import EpisodeMetrics
 from legged_robots.evaluation.mimic_metrics import MimicMetrics, motion_command
 from legged_robots.rl import checkpoint as ckpt
 from legged_robots.rl.checks import at_least, check_env_cfg, positive
+from legged_robots.rl.cli import run_main
 from legged_robots.rl.errors import StRlError
+from legged_robots.rl.hydra_main import HydraTask, Job, run_hydra
 from legged_robots.rl.messages import quiet_build
 from legged_robots.rl.task_cfg import (
+  TaskCfgs,
   apply_cfg_overrides,
   checked_overrides,
   load_task_cfgs,
@@ -63,6 +66,7 @@ class PlayOptions:
   verbose: bool = False
   """Print mjlab's manager tables and Warp's module loads."""
   overrides: list[str] = field(default_factory=list)
+  """``env.*``/``agent.*`` overrides in hydra's grammar, applied after the run's params."""
 
 
 def velocity_command(env) -> tuple[str, str] | None:
@@ -203,22 +207,49 @@ def export_folder(checkpoint: Path) -> Path:
   return run_dir / EXPORT_DIR / checkpoint.stem
 
 
-def run_play(opts: PlayOptions) -> Path:
-  """Evaluate a checkpoint; return the folder holding metrics.json."""
+def play_cfgs(opts: PlayOptions) -> tuple[TaskCfgs, Path, dict]:
+  """(configs, checkpoint, its data): the task's play cfg with the run's interface from its
+  params/, the overrides, then the flags; checked. Builds and writes nothing."""
   _check_options(opts)
   overrides = checked_overrides(opts.overrides)
-  device = resolve_device(opts.device)
   cfgs = load_task_cfgs(opts.task, play=True)
   experiments = experiment_dirs(Path(opts.log_root).resolve(), opts.experiment_name)
   path = ckpt.resolve_checkpoint(experiments, opts.load_run, opts.checkpoint, opts.task)
   data = ckpt.read_checkpoint(path)
-  run_dir = path.parent
-  restore_training_interface(cfgs, run_dir)
+  restore_training_interface(cfgs, path.parent)
   apply_cfg_overrides(cfgs, overrides)
   cfgs.env.scene.num_envs = opts.num_envs
   if opts.episode_length_s is not None:
     cfgs.env.episode_length_s = opts.episode_length_s
   check_env_cfg(cfgs.env)
+  return cfgs, path, data
+
+
+def play_with_hydra(prog: str, opts: PlayOptions, hydra_args: list[str]) -> None:
+  """play.py under hydra.main: one ``run_play`` per job (``--cfg job`` prints the config)."""
+
+  def options(job: Job) -> PlayOptions:
+    return replace(opts, overrides=[*opts.overrides, *job.overrides])
+
+  def roots(_agent: str | None) -> dict[str, object]:
+    cfgs = play_cfgs(opts)[0]
+    return {"env": cfgs.env, "agent": cfgs.agent}
+
+  task = HydraTask(f"{opts.task}-play", roots)
+  run_hydra(
+    prog,
+    hydra_args,
+    task,
+    lambda job: play_cfgs(options(job)),
+    lambda job: run_main(lambda: run_play(options(job))),
+  )
+
+
+def run_play(opts: PlayOptions) -> Path:
+  """Evaluate a checkpoint; return the folder holding metrics.json."""
+  device = resolve_device(opts.device)
+  cfgs, path, data = play_cfgs(opts)
+  run_dir = path.parent
 
   from mjlab.rl import RslRlVecEnvWrapper
 

@@ -18,6 +18,12 @@ import yaml
 from legged_robots.rl.errors import StRlError
 
 T = TypeVar("T")
+HYDRA_HELP = """hydra arguments (any argument not above):
+  key=value   override env.* / agent.*: env.rewards.alive.weight=2.0 agent.algorithm.learning_rate=3e-4
+  +key=value  add a key to a mapping; ++key=value add or set; ~key delete a term (~env.rewards.alive)
+  agent=NAME  a named agent of the task (agent=st_rl_ppo_lstm)
+  --multirun  one run per combination of comma-separated values (agent.algorithm.learning_rate=1e-4,3e-4)
+  --cfg job   print the resolved config and exit"""
 
 
 def configure_headless_gl() -> None:
@@ -93,7 +99,6 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
   add("--log_root", help="root folder of the logs (default logs/st_rl)")
   add("--headless", action="store_true", help="accepted for compatibility; always headless")
   add("--verbose", action="store_true", help="print mjlab's manager tables and Warp's module loads")
-  add("overrides", nargs="*", help="hydra-style key=value overrides of env.* / agent.*")
 
 
 def add_train_flags(parser: argparse.ArgumentParser) -> None:
@@ -128,7 +133,10 @@ def script_parser(
 ) -> argparse.ArgumentParser:
   """The parser of a train/play script; flags left unset keep the conf/ defaults."""
   parser = argparse.ArgumentParser(
-    description=doc, formatter_class=argparse.RawDescriptionHelpFormatter, argument_default=argparse.SUPPRESS
+    description=doc,
+    epilog=HYDRA_HELP,
+    formatter_class=argparse.RawDescriptionHelpFormatter,
+    argument_default=argparse.SUPPRESS,
   )
   add_flags(parser)
   return parser

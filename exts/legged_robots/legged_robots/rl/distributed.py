@@ -23,6 +23,8 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from legged_robots.rl.errors import StRlError
+
 
 @dataclass(frozen=True)
 class Rank:
@@ -40,6 +42,16 @@ def rank_from_env() -> Rank:
   return Rank(
     int(os.getenv("RANK", "0")), int(os.getenv("LOCAL_RANK", "0")), int(os.getenv("WORLD_SIZE", "1"))
   )
+
+
+def launched_rank(distributed: bool, launch: str) -> Rank:
+  """torchrun's rank with ``--distributed`` (StRlError naming ``launch`` when torchrun did not
+  start this process), else a lone process."""
+  if not distributed:
+    return Rank()
+  if "RANK" not in os.environ:
+    raise StRlError(f"--distributed runs one process per GPU under torchrun: {launch}")
+  return rank_from_env()
 
 
 def device_for(rank: Rank, device: str | None) -> str:

@@ -197,7 +197,8 @@ def _child(node: Any, key: str, override: Override, depth: int) -> Any:
   path = override.key_or_group.split(".")
   if dataclasses.is_dataclass(node) and key in _keys(node):
     return getattr(node, key)
-  if isinstance(node, dict) and key in node:
+  if isinstance(node, dict) and key in _keys(node):
+    key = next(k for k in node if str(k) == key)  # mjlab has int keys too (base com ranges)
     if node[key] is None:
       raise OverrideError(
         f"override {override.input_line!r}: {'.'.join(path[: depth + 1])} is null (removed); "

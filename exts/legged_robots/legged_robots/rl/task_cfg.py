@@ -43,11 +43,28 @@ class TaskCfgs:
   agent: RslRlOnPolicyRunnerCfg
 
 
-def load_task_cfgs(task: str, play: bool) -> TaskCfgs:
-  from mjlab.tasks.registry import load_env_cfg, load_rl_cfg
+def task_agents(task: str) -> tuple[list[str], str]:
+  """(the task's named st_rl agents, its default one): the options of hydra's ``agent=``."""
+  from legged_robots.tasks.registry import DEFAULT_AGENT, is_st_gym_task, task_info
 
   require_task(task)
-  agent = load_rl_cfg(task)
+  if not is_st_gym_task(task):  # mjlab's own tasks register one agent
+    return [DEFAULT_AGENT], DEFAULT_AGENT
+  info = task_info(task)
+  return sorted(info.agents), info.default_agent
+
+
+def load_task_cfgs(task: str, play: bool, agent_name: str | None = None) -> TaskCfgs:
+  """The task's env cfg and its agent ``agent_name`` (None: the task's default agent)."""
+  from mjlab.tasks.registry import load_env_cfg
+
+  from legged_robots.tasks.registry import load_agent_cfg
+
+  require_task(task)
+  try:
+    agent = load_agent_cfg(task, agent_name)
+  except ValueError as e:
+    raise StRlError(str(e)) from None
   if not isinstance(agent, RslRlOnPolicyRunnerCfg):
     raise StRlError(
       f"task {task} has a {type(agent).__name__} agent config; st_rl PPO needs an RslRlOnPolicyRunnerCfg."
@@ -56,10 +73,12 @@ def load_task_cfgs(task: str, play: bool) -> TaskCfgs:
 
 
 def checked_overrides(args: list[str]) -> list[Override]:
+  """Parse ``env.*``/``agent.*`` overrides (hydra's grammar); OverrideError on bad syntax."""
   return parse_overrides(args, OVERRIDE_ROOTS)
 
 
 def apply_cfg_overrides(cfgs: TaskCfgs, overrides: list[Override]) -> None:
+  """Compose the overrides with hydra and write them into cfgs, keys and types checked."""
   apply_overrides({"env": cfgs.env, "agent": cfgs.agent}, overrides)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -17,17 +17,21 @@ from legged_robots.deploy.runs import experiment_dirs
 from legged_robots.rl import checkpoint as ckpt
 from legged_robots.rl.cfg_yaml import dump_cfg
 from legged_robots.rl.checks import at_least, check_agent_cfg, check_env_cfg
+from legged_robots.rl.cli import run_main
 from legged_robots.rl.distributed import Rank, device_for, parameter_checksum, rank_from_env
 from legged_robots.rl.errors import StRlError
+from legged_robots.rl.hydra_main import HydraTask, Job, run_hydra
 from legged_robots.rl.messages import next_steps, quiet_build, smoke_test_note
 from legged_robots.rl.run_dir import TrainLock, claim_run_dir, clean_stale, write_run_info
 from legged_robots.rl.task_cfg import (
+  TaskCfgs,
   apply_cfg_overrides,
   checked_overrides,
   load_task_cfgs,
   policy_io_sizes,
   resolve_device,
   set_if_given,
+  task_agents,
 )
 from legged_robots.tasks.agents_common import StRlAmpRunnerCfg
 
@@ -60,16 +64,24 @@ class TrainOptions:
   """Print mjlab's manager tables and Warp's module loads (off: one line per iteration)."""
   distributed: bool = False
   """One process per GPU under torchrun (``./run.sh -g N``); --num_envs is per process."""
+  agent: str | None = None
+  """A named agent of the task (hydra's ``agent=st_rl_ppo_lstm``); None: the task's default."""
   overrides: list[str] = field(default_factory=list)
+  """``env.*``/``agent.*`` overrides in hydra's grammar (``legged_robots.rl.overrides``)."""
 
 
-def _apply_flags(opts: TrainOptions, cfgs, device: str) -> None:
-  env, agent = cfgs.env, cfgs.agent
+def _cpu_budget(opts: TrainOptions, device: str) -> tuple[int | None, int | None]:
+  """(num_envs, max_iterations): the flags, or on CPU the small budget of conf/train.yaml."""
   num_envs, max_iterations = opts.num_envs, opts.max_iterations
   if device == "cpu" and (num_envs is None or max_iterations is None):
     num_envs = num_envs if num_envs is not None else opts.cpu_num_envs
     max_iterations = max_iterations if max_iterations is not None else opts.cpu_max_iterations
-    print(smoke_test_note(opts.task, num_envs, max_iterations), flush=True)
+  return num_envs, max_iterations
+
+
+def _apply_flags(opts: TrainOptions, cfgs: TaskCfgs, device: str) -> None:
+  env, agent = cfgs.env, cfgs.agent
+  num_envs, max_iterations = _cpu_budget(opts, device)
   set_if_given(env.scene, "num_envs", num_envs)
   set_if_given(agent, "max_iterations", max_iterations)
   set_if_given(agent, "seed", opts.seed)
@@ -122,19 +134,57 @@ def _report_rank(runner, rank: Rank) -> None:
   print(f"[st_rl] rank {rank.rank}/{rank.world_size}: parameter checksum {checksum:.12e}", flush=True)
 
 
-def run_train(opts: TrainOptions) -> Path:
-  """Train; return the run folder."""
+def _device(opts: TrainOptions, rank: Rank) -> str:
+  return device_for(rank, opts.device) if opts.distributed else resolve_device(opts.device)
+
+
+def train_cfgs(opts: TrainOptions, rank: Rank) -> TaskCfgs:
+  """The run's configs, checked: the task's env and agent, the flags, then the overrides.
+  Builds nothing and writes nothing (train.py calls it for every job before hydra starts)."""
   _check_options(opts)
   overrides = checked_overrides(opts.overrides)
-  rank = _rank(opts)
-  device = device_for(rank, opts.device) if opts.distributed else resolve_device(opts.device)
-  cfgs = load_task_cfgs(opts.task, play=False)
-  _apply_flags(opts, cfgs, device)
+  cfgs = load_task_cfgs(opts.task, play=False, agent_name=opts.agent)
+  _apply_flags(opts, cfgs, _device(opts, rank))
   cfgs.agent.seed += rank.rank  # each process simulates its own envs
   cfgs.env.seed = cfgs.agent.seed
   apply_cfg_overrides(cfgs, overrides)
   check_env_cfg(cfgs.env)
   check_agent_cfg(cfgs.agent)
+  return cfgs
+
+
+def train_with_hydra(prog: str, opts: TrainOptions, hydra_args: list[str]) -> None:
+  """train.py under hydra.main: one ``run_train`` per job (``--multirun``: per combination);
+  ``agent=<name>`` picks a named agent of the task; opts.overrides (--params) come first."""
+  rank = _rank(opts)
+  agents, default = task_agents(opts.task)
+
+  def options(job: Job) -> TrainOptions:
+    return replace(opts, overrides=[*opts.overrides, *job.overrides], agent=job.agent or opts.agent)
+
+  def roots(agent: str | None) -> dict[str, object]:
+    cfgs = train_cfgs(replace(opts, agent=agent), rank)
+    return {"env": cfgs.env, "agent": cfgs.agent}
+
+  task = HydraTask(opts.task, roots, agents, opts.agent or default)
+  run_hydra(
+    prog,
+    hydra_args,
+    task,
+    lambda job: train_cfgs(options(job), rank),
+    lambda job: run_main(lambda: run_train(options(job))),
+  )
+
+
+def run_train(opts: TrainOptions) -> Path:
+  """Train; return the run folder."""
+  rank = _rank(opts)
+  device = _device(opts, rank)
+  cfgs = train_cfgs(opts, rank)
+  num_envs, max_iterations = _cpu_budget(opts, device)
+  if (num_envs, max_iterations) != (opts.num_envs, opts.max_iterations):
+    assert num_envs is not None and max_iterations is not None
+    print(smoke_test_note(opts.task, num_envs, max_iterations), flush=True)
   agent = cfgs.agent
   log_root = Path(opts.log_root).resolve()
 

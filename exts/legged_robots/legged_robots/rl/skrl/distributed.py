@@ -62,9 +62,14 @@ def sync_preprocessors(modules: list[nn.Module], world_size: int) -> None:
     m.running_variance.copy_(var)  # pyright: ignore[reportCallIssue]
 
 
+def agent_modules(agent: Any) -> list[nn.Module]:
+  """The models and scalers of an skrl agent (its checkpoint modules that are torch modules)."""
+  return [m for m in agent.checkpoint_modules.values() if isinstance(m, nn.Module)]
+
+
 def sync_after_updates(agent: Any, world_size: int) -> None:
   """Every update of agent (skrl PPO/AMP) ends with the same scalers on all ranks."""
-  modules = scalers(*agent.checkpoint_modules.values())
+  modules = scalers(*agent_modules(agent))
   update = agent.update
 
   def synced_update(*, timestep: int, timesteps: int) -> None:

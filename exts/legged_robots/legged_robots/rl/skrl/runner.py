@@ -15,10 +15,12 @@ from typing import Any
 
 import numpy as np
 from skrl.trainers.torch import SequentialTrainer, SequentialTrainerCfg
+from torch import nn
 
 from legged_robots.rl.progress import eta_seconds, format_progress
 from legged_robots.rl.skrl.agent import build_agent, iterations_per
 from legged_robots.rl.skrl.checkpoint import load_into, save_checkpoint
+from legged_robots.rl.skrl.distributed import agent_modules
 from legged_robots.rl.skrl.env import SkrlVecEnvWrapper
 from legged_robots.rl.skrl.export import export_skrl_policy
 from legged_robots.tasks.agents_skrl import SkrlAgentCfg
@@ -47,6 +49,10 @@ class SkrlRunner:
     spaces = {"obs_dim": self.env.observation_space, "state_dim": self.env.state_space}
     sizes = {name: int(np.prod(space.shape or ())) for name, space in spaces.items()}
     return {**sizes, "action_dim": int(np.prod(self.env.action_space.shape or ()))}
+
+  def policy_modules(self) -> list[nn.Module]:
+    """Models and observation/value scalers: what every rank of a distributed run shares."""
+    return agent_modules(self.agent)
 
   def use_run_dir(self, run_dir: Path) -> None:
     """Checkpoints, exports and TensorBoard events go to run_dir (before ``load``/``learn``)."""

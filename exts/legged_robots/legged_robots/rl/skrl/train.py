@@ -15,13 +15,17 @@ from pathlib import Path
 from legged_robots.deploy.runs import experiment_dirs
 from legged_robots.rl import checkpoint as ckpt
 from legged_robots.rl.cfg_yaml import dump_cfg
+from legged_robots.rl.distributed import Rank, device_for, launched_rank, parameter_checksum
 from legged_robots.rl.errors import StRlError
+from legged_robots.rl.messages import quiet_build
 from legged_robots.rl.overrides import apply_overrides
 from legged_robots.rl.run_dir import TrainLock, claim_run_dir, clean_stale, write_run_info
 from legged_robots.rl.skrl.task_cfg import AMP_GROUP, check_amp_env, select_agent_cfg
 from legged_robots.rl.task_cfg import checked_overrides, require_task, resolve_device
 from legged_robots.rl.train import TrainOptions
 from legged_robots.tasks.agents_skrl import dump_skrl_cfg
+
+_TORCHRUN = "torchrun --nproc_per_node N scripts/skrl/train.py --distributed ..."
 
 
 @dataclass
@@ -45,12 +49,19 @@ def _start_run(experiment_dir: Path, run_name: str) -> Path:
   return claim_run_dir(experiment_dir, run_name or None)
 
 
+def _report_rank(runner, rank: Rank) -> None:
+  """One line per rank; equal checksums mean the ranks ended with the same policy."""
+  checksum = parameter_checksum(*runner.policy_modules())
+  print(f"[skrl] rank {rank.rank}/{rank.world_size}: parameter checksum {checksum:.12e}", flush=True)
+
+
 def run_skrl_train(opts: SkrlTrainOptions) -> Path:
   """Train with skrl; return the run folder."""
   if opts.logger != "tensorboard":
     raise StRlError(f"--logger {opts.logger}: the skrl runner writes TensorBoard only.")
   overrides = checked_overrides(opts.overrides)
-  device = resolve_device(opts.device)
+  rank = launched_rank(opts.distributed, f"./run.sh -r skrl -g N, or {_TORCHRUN}")
+  device = device_for(rank, opts.device) if opts.distributed else resolve_device(opts.device)
   require_task(opts.task)
   from legged_robots.tasks.registry import env_class, load_env_cfg
 
@@ -73,12 +84,16 @@ def run_skrl_train(opts: SkrlTrainOptions) -> Path:
   experiment.directory = opts.experiment_name or experiment.directory
   experiment.experiment_name = opts.run_name or experiment.experiment_name
   apply_overrides({"env": env_cfg, "agent": cfg}, overrides)
+  cfg.seed += rank.rank  # each process simulates its own envs
   env_cfg.seed = cfg.seed
   iterations = cfg.max_iterations if iterations is None else iterations
   cfg.trainer.timesteps = iterations * cfg.agent.rollouts
   if cfg.algorithm == "AMP":
     check_amp_env(opts.task, env_cfg)
 
+  from legged_robots.rl.skrl.distributed import import_skrl_for
+
+  import_skrl_for(rank, device)  # before the first skrl import
   from legged_robots.rl.skrl.agent import check_agent_cfg
 
   check_agent_cfg(cfg, env_cfg.scene.num_envs)
@@ -102,13 +117,20 @@ def run_skrl_train(opts: SkrlTrainOptions) -> Path:
   from legged_robots.rl.skrl.runner import SkrlRunner
 
   set_seed(cfg.seed)
-  env = env_class(opts.task)(cfg=env_cfg, device=device, render_mode="rgb_array" if opts.video else None)
+  with quiet_build(opts.verbose):
+    env = env_class(opts.task)(cfg=env_cfg, device=device, render_mode="rgb_array" if opts.video else None)
   try:
     amp_group = AMP_GROUP if cfg.algorithm == "AMP" else None
     wrapped = SkrlVecEnvWrapper(env, amp_group=amp_group, clip_actions=cfg.clip_actions)
     runner = SkrlRunner(wrapped, cfg, opts.task, device)
     if resume_path is not None and resume_data is not None:
       check_checkpoint_fits(resume_path, resume_data, runner.agent, cfg.algorithm, runner.sizes)
+    if not rank.is_main:  # ranks > 0 train and write nothing (skrl: no TensorBoard, no hook)
+      if resume_data is not None:
+        runner.load(resume_data)
+      runner.learn(iterations)
+      _report_rank(runner, rank)
+      return experiment_dir
 
     # All inputs are valid: from here on the run folder is written.
     run_dir = _start_run(experiment_dir, experiment.experiment_name)
@@ -125,6 +147,8 @@ def run_skrl_train(opts: SkrlTrainOptions) -> Path:
         print(f"[skrl] resuming from {resume_path}", flush=True)
         runner.load(resume_data)
       runner.learn(iterations)
+      if opts.distributed:
+        _report_rank(runner, rank)
     except BaseException:
       if not ckpt.list_checkpoints(run_dir):  # a run that stopped before its first checkpoint
         shutil.rmtree(run_dir, ignore_errors=True)

@@ -113,3 +113,18 @@ def test_a_tracking_table_with_a_partial_start_state_is_refused(tracking_export,
     load_start_state(folder, contract)
   np.savez(folder / "motion_goals.npz", goals=arrays["goals"])  # an older export: default pose
   assert load_start_state(folder, contract) is None
+
+
+def test_tracking_play_reports_link_errors_and_films_the_reference(tracking_export):
+  run_dir = tracking_export.parent
+  log_root = run_dir.parent.parent
+  args = ["--load_run", run_dir.name, "--num_envs", "2", "--num_episodes", "2", "--episode_length_s", "1"]
+  result = _run("play.py", log_root, *args, "--video_length", "5", "--plot_steps", "20", task=TRACKING)
+  assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+  out = run_dir / "play" / "model_1"
+  mimic = json.loads((out / "metrics.json").read_text())["mimic"]
+  assert mimic["tracked_links"][0] == "pelvis" and len(mimic["tracked_links"]) == 14
+  # An untrained policy: the links drift from the clip by centimetres to decimetres in 1 s.
+  assert 0.0 < mimic["link_pos_error_root_m"] < 1.0 and 0.0 < mimic["link_pos_error_world_m"] < 2.0
+  assert 0.0 <= mimic["success_rate"] <= 1.0
+  assert (out / "video.mp4").stat().st_size > 0 and (out / "mimic_joints.png").is_file()

@@ -10,6 +10,7 @@ starts heading along +x like the robot, and shifted ``offset`` to the robot's si
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import mujoco
@@ -42,8 +43,35 @@ def aligned_root(qpos: np.ndarray, offset: tuple[float, float]) -> np.ndarray:
   return out
 
 
-class Ghost:
-  """The reference robot, posed per frame and drawn translucent (module docstring)."""
+class GhostRobot:
+  """A robot model posed by generalized positions and drawn into another scene, translucent:
+  no physics, no contacts. ``Ghost`` replays a clip with it (sim2mujoco); play's video
+  poses it at each step's reference frame (``evaluation.reference_video``)."""
+
+  def __init__(self, mjcf: str | Path, alpha: float = 0.35):
+    self.model = mujoco.MjModel.from_xml_path(str(mjcf))
+    self.data = mujoco.MjData(self.model)
+    self.alpha = alpha
+
+  def set_qpos(self, qpos: np.ndarray) -> None:
+    self.data.qpos[:] = qpos
+    mujoco.mj_kinematics(self.model, self.data)
+
+  def add_to(self, scene: mujoco.MjvScene, option: mujoco.MjvOption) -> None:
+    """Append the posed robot's geoms to ``scene``; every geom group of the ghost is shown
+    (an exported robot.xml keeps only collision geoms, which viewers often hide)."""
+    first = scene.ngeom
+    shown = copy.copy(option)
+    shown.geomgroup[np.unique(self.model.geom_group)] = 1
+    mujoco.mjv_addGeoms(
+      self.model, self.data, shown, mujoco.MjvPerturb(), mujoco.mjtCatBit.mjCAT_DYNAMIC, scene
+    )
+    for i in range(first, scene.ngeom):
+      scene.geoms[i].rgba[:] = (*GHOST_RGB, self.alpha)
+
+
+class Ghost(GhostRobot):
+  """The reference clip replayed beside the policy (module docstring)."""
 
   def __init__(
     self,
@@ -53,22 +81,11 @@ class Ghost:
     offset: tuple[float, float] = (0.0, 1.0),
     alpha: float = 0.35,
   ):
-    self.model = mujoco.MjModel.from_xml_path(str(mjcf))
+    super().__init__(mjcf, alpha)
     if qpos.ndim != 2 or qpos.shape[1] != self.model.nq:
       raise ValueError(f"ghost qpos has shape {qpos.shape}; the model needs (T, {self.model.nq})")
-    self.data = mujoco.MjData(self.model)
     self.qpos = aligned_root(qpos, offset)
     self.fps = fps
-    self.alpha = alpha
 
   def pose(self, t: float) -> None:
-    self.data.qpos[:] = self.qpos[round(t * self.fps) % len(self.qpos)]
-    mujoco.mj_kinematics(self.model, self.data)
-
-  def add_to(self, scene: mujoco.MjvScene, option: mujoco.MjvOption) -> None:
-    first = scene.ngeom
-    mujoco.mjv_addGeoms(
-      self.model, self.data, option, mujoco.MjvPerturb(), mujoco.mjtCatBit.mjCAT_DYNAMIC, scene
-    )
-    for i in range(first, scene.ngeom):
-      scene.geoms[i].rgba[:] = (*GHOST_RGB, self.alpha)
+    self.set_qpos(self.qpos[round(t * self.fps) % len(self.qpos)])

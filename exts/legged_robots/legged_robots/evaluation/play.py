@@ -3,7 +3,8 @@
 Writes, for checkpoint ``model_<i>.pt`` of run R: its export, to ``R/exported/`` when it
 is R's newest checkpoint (refreshed) and to ``R/exported/model_<i>/`` when it is older
 (``R/exported/`` keeps the newest), and ``R/play/model_<i>/{metrics.json,velocity.png,
-video.mp4}``. The env is the task's play variant; the policy interface
+video.mp4}`` (motion tasks: with the reference as a translucent second robot, and
+``mimic_joints.png``). The env is the task's play variant; the policy interface
 (actor observation terms, actions, decimation, physics dt) and the agent config are
 read back from ``R/params/`` so a run trained with overrides plays as it was trained.
 """
@@ -98,13 +99,19 @@ class _Progress:
     )
 
 
-def _rollout(wrapped, policy, opts: PlayOptions, out_dir: Path) -> dict:
+def _rollout(wrapped, policy, opts: PlayOptions, out_dir: Path, exported: Path) -> dict:
   env = wrapped.unwrapped
   scale = env.step_dt if env.cfg.scale_rewards_by_dt else 1.0
   metrics = EpisodeMetrics(env.num_envs, list(env.reward_manager.active_terms), env.step_dt)
   velocity_cmd = velocity_command(env)
   motion = motion_command(env)
   mimic = None if motion is None else MimicMetrics(motion, plot_steps=opts.plot_steps)
+  ghost = None  # motion tasks: the reference as a translucent second robot in the video
+  if opts.video and motion is not None:
+    from legged_robots.evaluation.reference_video import ReferenceGhost
+    from legged_robots.rl.exporter import ROBOT_MJCF_NAME
+
+    ghost = ReferenceGhost(motion, exported / ROBOT_MJCF_NAME)
   per_env_episodes = math.ceil(opts.num_episodes / env.num_envs)
   max_steps = (per_env_episodes + 1) * env.max_episode_length
   frames, cmd_trace, vel_trace = [], [], []
@@ -132,7 +139,9 @@ def _rollout(wrapped, policy, opts: PlayOptions, out_dir: Path) -> dict:
     term_rewards = env.reward_manager._step_reward * scale
     metrics.step(term_rewards, dones, env.termination_manager.time_outs, command, velocity)
     if opts.video and step < opts.video_length:
-      frame = env.render()
+      from legged_robots.rl.video import render_frame
+
+      frame = render_frame(env, None if ghost is None or target is None else ghost.drawer(target))
       frames.append(frame[0] if frame.ndim == 4 else frame)
     step += 1
     progress.update(step, metrics.episodes, len(frames))
@@ -270,7 +279,7 @@ def run_play(opts: PlayOptions) -> Path:
     out_dir = run_dir / "play" / path.stem
     out_dir.mkdir(parents=True, exist_ok=True)
     print(f"[st_rl] playing {path} for {opts.num_episodes} episodes", flush=True)
-    summary = _rollout(wrapped, policy, opts, out_dir)
+    summary = _rollout(wrapped, policy, opts, out_dir, exported)
   finally:
     env.close()
   summary.update(task=opts.task, checkpoint=str(path), iteration=int(data["iter"]))

@@ -8,10 +8,11 @@ imageio-ffmpeg, called directly: mediapy passes ``-vsync``, which that ffmpeg re
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import imageio_ffmpeg
+import mujoco
 import numpy as np
 from mjlab.envs import ManagerBasedRlEnv
 from mjlab.utils.wrappers import VideoRecorder
@@ -45,6 +46,23 @@ def write_video(path: Path, frames: Sequence[np.ndarray], fps: float) -> None:
   for frame in frames:
     writer.send(np.ascontiguousarray(to_uint8(frame)[:height, :width, :3]))
   writer.close()
+
+
+def render_frame(
+  env: ManagerBasedRlEnv, extra: Callable[[mujoco.MjvScene, mujoco.MjvOption], None] | None = None
+) -> np.ndarray:
+  """``env.render()``, with ``extra`` adding geoms (a reference robot) to the scene before
+  it is drawn. mjlab updates and draws the scene in one call, so this repeats its two
+  steps on its offscreen renderer with ``extra`` between them."""
+  renderer = env._offline_renderer
+  if extra is None or renderer is None:
+    frame = env.render()
+    if frame is None:
+      raise ValueError("the env renders no frames: build it with render_mode='rgb_array'")
+    return frame
+  renderer.update(env.sim.data, debug_vis_callback=env.update_visualizers)
+  extra(renderer.renderer.scene, renderer._opt)
+  return renderer.render()
 
 
 class PeriodicVideoRecorder(VideoRecorder):

@@ -151,17 +151,19 @@ def test_play_metrics_measure_against_the_frame_the_action_aimed_at(env):
 
   motion = env.command_manager.get_term("motion")
   metrics = MimicMetrics(motion, plot_joints=2, plot_steps=10)
-  target = metrics.target()
+  reference = metrics.target()
+  target = reference["joint_pos"]
   robot, ids = env.scene["robot"], _upper(env)
   pos = target + 0.2  # every joint 0.2 rad off, the mimicked ones 0.1
   pos[:, ids] = target[:, ids] + 0.1
   robot.write_joint_state_to_sim(pos, robot.data.joint_vel.clone())
   motion.reference = {k: v + 1.0 for k, v in motion.reference.items()}  # the next frame: not used
-  metrics.step(target, torch.tensor([False, True]))  # env 1's step ended its episode: left out
+  metrics.step(reference, torch.tensor([False, True]))  # env 1's step ended its episode: left out
   summary = metrics.summary(fall_rate=0.25)
   assert summary["success_rate"] == 0.75
   assert summary["mimicked_joint_pos_error_rad"] == pytest.approx(0.1, abs=1e-5)
   assert summary["other_joint_pos_error_rad"] == pytest.approx(0.2, abs=1e-5)
+  assert "link_pos_error_world_m" not in summary  # the mimic library serves no links
   env.reset()  # leave the shared env consistent for later tests
 
 

@@ -60,13 +60,17 @@ def _fake_motion_env():
     body_link_pos_w=torch.tensor([[[1.0, 2.0, 0.8], [1.0, 2.5, 1.0]], [[0.0, 0.0, 0.8], [0.3, 0.2, 1.0]]]),
     body_link_lin_vel_w=torch.tensor([[[-1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], [[0.0] * 3, [0.2, 0.0, 0.0]]]),
   )
-  motion.asset = SimpleNamespace(body_names=("pelvis", "hand"), data=data)
+  data.joint_pos = torch.zeros(2, 1)
+  motion.asset = SimpleNamespace(body_names=("pelvis", "hand"), joint_names=("elbow",), data=data)
   motion.library = SimpleNamespace(body_names=("hand", "pelvis"))
+  motion.joint_ids = [0]
+  motion.root_offset = torch.tensor([[1.0, 2.0, 0.0], [0.0, 0.0, 0.0]])  # env 0's clip placed at (1, 2)
   motion.reference = {
     "root_pos": torch.tensor([[0.0, 0.0, 0.8], [0.0, 0.0, 0.8]]),
     "root_quat": torch.tensor([[-1.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0]]),  # -q: the same orientation
     "body_pos_w": torch.tensor([[[0.5, 0.1, 0.9], [0.0, 0.0, 0.7]], [[0.3, 0.2, 1.0], [0.0, 0.0, 0.8]]]),
     "body_lin_vel_w": torch.tensor([[[1.0, 0.0, 0.0], [0.0] * 3], [[0.2, 0.0, 0.0], [0.0] * 3]]),
+    "joint_pos": torch.zeros(2, 1),
   }
   command_manager = SimpleNamespace(get_term=lambda name: motion)
   return SimpleNamespace(num_envs=2, device="cpu", command_manager=command_manager)
@@ -109,6 +113,20 @@ def test_a_link_the_library_does_not_serve_names_the_fix():
     _term(mimic.track_link_exp, env, command_name="m", body_names=("hand", "foot"), sigma=0.1)
 
 
+def test_play_metrics_measure_link_distances_in_the_world_and_from_the_root():
+  from legged_robots.evaluation.mimic_metrics import MimicMetrics
+
+  env = _fake_motion_env()
+  metrics = MimicMetrics(env.command_manager.get_term("m"))
+  metrics.step(metrics.target(), torch.tensor([False, False]))
+  summary = metrics.summary(fall_rate=0.0)
+  # env 0, world: pelvis (1, 2, 0.8) vs (0, 0, 0.7) + (1, 2, 0): 0.1 m; hand (1, 2.5, 1.0) vs
+  # (1.5, 2.1, 0.9): sqrt(0.42) m. From the root: hand 0.1 sqrt(2) m, pelvis 0.1 m. env 1: 0.
+  assert summary["link_pos_error_world_m"] == pytest.approx((0.1 + math.sqrt(0.42)) / 4, abs=1e-6)
+  assert summary["link_pos_error_root_m"] == pytest.approx((0.1 + 0.1 * math.sqrt(2)) / 4, abs=1e-6)
+  assert summary["tracked_links"] == ["hand", "pelvis"]
+
+
 @pytest.mark.slow
 def test_the_clip_starts_on_the_env_origin_and_ends_as_a_time_out():
   cfg = load_env_cfg("Tracking-Flat-G1")
@@ -139,5 +157,34 @@ def test_the_clip_starts_on_the_env_origin_and_ends_as_a_time_out():
     motion.time[:] = 4.0 + 0.02
     assert mimic.motion_ended(env, "motion").all()
     assert cfg.terminations["motion_ended"].time_out
+  finally:
+    env.close()
+
+
+@pytest.mark.slow
+def test_play_video_shows_the_reference_as_an_orange_robot_where_the_clip_is(tmp_path):
+  import numpy as np
+
+  from legged_robots.evaluation.mimic_metrics import MimicMetrics
+  from legged_robots.evaluation.reference_video import ReferenceGhost
+  from legged_robots.rl.contract_builder import robot_mjcf
+  from legged_robots.rl.video import render_frame
+
+  cfg = load_env_cfg("Tracking-Flat-G1-Play")
+  cfg.scene.num_envs = 1
+  env = StGymRlEnv(cfg, device="cpu", render_mode="rgb_array")
+  try:
+    env.reset()
+    (tmp_path / "robot.xml").write_text(robot_mjcf(env, "robot"))
+    motion = env.command_manager.get_term("motion")
+    ghost = ReferenceGhost(motion, tmp_path / "robot.xml")
+    for _ in range(20):  # zero actions: the robot sags while the clip dances on
+      target = MimicMetrics(motion).target()
+      env.step(torch.zeros(1, env.action_manager.total_action_dim))
+    qpos = ghost.qpos(target)
+    np.testing.assert_allclose(qpos[:3], target["root_pos"][0].numpy(), atol=1e-6)  # on the clip
+    plain, shown = render_frame(env), render_frame(env, ghost.drawer(target))
+    orange = lambda f: int((f[..., 0].astype(int) - f[..., 2].astype(int) > 60).sum())  # noqa: E731
+    assert orange(plain) == 0 and orange(shown) > 200
   finally:
     env.close()

@@ -125,18 +125,23 @@ def _heading_frame(quat: torch.Tensor, vec: torch.Tensor) -> torch.Tensor:
 
 
 def link_states(
-  motion: MotionCommand, ids: list[int], cols: list[int], field: LinkField
+  motion: MotionCommand,
+  ids: list[int],
+  cols: list[int],
+  field: LinkField,
+  reference: dict[str, torch.Tensor] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
   """(robot, reference) link positions or linear velocities, (N, B, 3), each in its own
   root's heading frame: positions with x, y relative to the root and z the height (as
-  BeyondMimic aligns the reference to the robot's anchor by yaw and xy)."""
-  data, ref = motion.asset.data, motion.reference
+  BeyondMimic aligns the reference to the robot's anchor by yaw and xy). The reference is
+  the command's current frame unless another (a saved one) is given."""
+  data, ref = motion.asset.data, motion.reference if reference is None else reference
   if field == "pos":
     robot = data.body_link_pos_w[:, ids] - planar(data.root_link_pos_w).unsqueeze(1)
-    reference = ref["body_pos_w"][:, cols] - planar(ref["root_pos"]).unsqueeze(1)
+    target = ref["body_pos_w"][:, cols] - planar(ref["root_pos"]).unsqueeze(1)
   else:
-    robot, reference = data.body_link_lin_vel_w[:, ids], ref["body_lin_vel_w"][:, cols]
-  return _heading_frame(data.root_link_quat_w, robot), _heading_frame(ref["root_quat"], reference)
+    robot, target = data.body_link_lin_vel_w[:, ids], ref["body_lin_vel_w"][:, cols]
+  return _heading_frame(data.root_link_quat_w, robot), _heading_frame(ref["root_quat"], target)
 
 
 class track_link_exp(_adaptive_exp):

@@ -11,10 +11,19 @@ about its heel or toe without slipping gives ~0 (the geom's rounding radius r mo
 contact by r * angle); a planted foot that slides gives the slide speed. Which point of a
 flat sole is "lowest" may flip between heel and toe from frame to frame: that does not
 matter, since every point of a planted sole has the same (zero) velocity.
+
+A foot is on the ground (``on_ground``) when its lowest point is low *and* its height is
+steady, for at least a few consecutive frames. Height alone is not enough: a swing foot
+passes within 2 cm of the ground at 2-3 m/s right after lift-off and before touch-down, but
+there it rises or falls, and it is steady only for the frame or two at the bottom of its
+arc. The height's rate of change is used rather than the material's vertical velocity: at
+the frame where the lowest point flips from heel to toe of a rolling foot, the material
+there moves fast while the height does not.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import mujoco
@@ -32,6 +41,8 @@ class FootContacts:
   foot_bodies: tuple[str, ...]
   point: np.ndarray  # (T, F, 3) world position of the lowest collision-geom point
   speed_xy: np.ndarray  # (T, F) horizontal speed (m/s) of the foot's material at that point
+  speed_z: np.ndarray  # (T, F) rate of change (m/s) of that point's height: ~0 for a rolling
+  # foot, whichever of heel and toe is lowest; a swing foot's rise or fall
 
   @property
   def height(self) -> np.ndarray:
@@ -99,4 +110,29 @@ def foot_contacts(clip: MotionClip, model: RobotModel, foot_bodies: tuple[str, .
   vel[0] = (ahead[0] - point[0]) / clip.dt
   vel[-1] = (point[-1] - behind[-1]) / clip.dt
   vel[1:-1] = (ahead[1:] - behind[:-1]) / (2.0 * clip.dt)
-  return FootContacts(tuple(foot_bodies), point, np.linalg.norm(vel[..., :2], axis=-1))
+  speed_z = np.gradient(point[..., 2], clip.dt, axis=0)
+  return FootContacts(tuple(foot_bodies), point, np.linalg.norm(vel[..., :2], axis=-1), speed_z)
+
+
+def on_ground(
+  contacts: FootContacts,
+  dt: float,
+  max_height: float,
+  max_speed_z: float,
+  min_duration_s: float,
+  touchdown_height: float,
+) -> np.ndarray:
+  """(T, F) True where a foot rests on the ground: runs of frames, at least
+  ``min_duration_s`` long (and one frame), in which its lowest point is below ``max_height``
+  (m) with its height changing slower than ``max_speed_z`` (m/s), and that get below
+  ``touchdown_height`` (m) somewhere (hysteresis: a foot lands low, then may rise a little
+  while it rolls). Shorter or higher runs are a swing passing low."""
+  still = (contacts.height < max_height) & (np.abs(contacts.speed_z) < max_speed_z)
+  min_frames = max(1, math.ceil(min_duration_s / dt - 1e-9))
+  grounded = np.zeros_like(still)
+  for k in range(still.shape[1]):
+    edges = np.diff(np.concatenate([[0], still[:, k].astype(np.int8), [0]]))
+    for start, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
+      if stop - start >= min_frames and contacts.height[start:stop, k].min() < touchdown_height:
+        grounded[start:stop, k] = True
+  return grounded

@@ -13,7 +13,7 @@ from typing import Literal
 import numpy as np
 
 from refmotion_manager.clip import MotionClip
-from refmotion_manager.contact import foot_contacts
+from refmotion_manager.contact import foot_contacts, on_ground
 from refmotion_manager.model import RobotModel
 
 Severity = Literal["error", "warning"]
@@ -35,7 +35,15 @@ class ValidationConfig:
   penetration_tol: float = 0.01
   """Meters a foot may sink below z = 0 before a warning."""
   contact_height: float = 0.02
-  """A foot whose lowest point is below this height (m) is on the ground."""
+  """A foot whose lowest point is below this height (m) may be on the ground ..."""
+  contact_speed_z: float = 0.1
+  """... if that point's height also changes slower than this (m/s) ..."""
+  contact_min_s: float = 0.06
+  """... for at least this long (s): a swing foot is that low and steady only for a frame or
+  two at the bottom of its arc ..."""
+  contact_touchdown_height: float = 0.01
+  """... and gets below this height (m) in that time: a foot skimming the ground 1-2 cm
+  above it is not on it (``contact.on_ground``)."""
   skate_speed: float = 0.25
   """Horizontal speed (m/s) of the foot at its lowest point, while on the ground, above
   which it skates (``contact.foot_contacts``: a heel-to-toe roll does not count)."""
@@ -224,6 +232,14 @@ def _check_feet(clip: MotionClip, model: RobotModel, cfg: ValidationConfig, repo
     return
   contacts = foot_contacts(clip, model, feet)
   low, speed = contacts.height, contacts.speed_xy
+  grounded = on_ground(
+    contacts,
+    clip.dt,
+    cfg.contact_height,
+    cfg.contact_speed_z,
+    cfg.contact_min_s,
+    cfg.contact_touchdown_height,
+  )
   for k, name in enumerate(feet):
     frame = int(low[:, k].argmin())
     if low[frame, k] < -cfg.penetration_tol:
@@ -235,7 +251,7 @@ def _check_feet(clip: MotionClip, model: RobotModel, cfg: ValidationConfig, repo
         "frame(s)",
         frame,
       )
-    skating = (low[:, k] < cfg.contact_height) & (speed[:, k] > cfg.skate_speed)
+    skating = grounded[:, k] & (speed[:, k] > cfg.skate_speed)
     if skating.any():
       frame = int(np.where(skating, speed[:, k], 0.0).argmax())
       report.add(

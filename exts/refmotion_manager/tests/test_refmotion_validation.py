@@ -177,6 +177,39 @@ def test_a_sliding_planted_foot_is_skating(g1):
   np.testing.assert_allclose(foot_contacts(clip, g1, FEET).speed_xy, 0.4, atol=0.06)
 
 
+def skimming_swing(g1, fps: float = 50.0) -> MotionClip:
+  """Feet swept forward at 2.5 m/s on an arc whose soles pass 1.2 cm above the ground at
+  t = 0.5 s: height 0.012 + 3.8 (t - 0.5)^2 m, below 2 cm for 5 frames, still (|vz| <
+  0.1 m/s) only at the bottom (vz = 7.6 (t - 0.5) m/s)."""
+  clip = standing(g1, frames=round(fps) + 1, fps=fps)
+  t = np.arange(clip.num_frames) / fps
+  clip.root_pos[:, 0] = 2.5 * t
+  clip.root_pos[:, 2] += 0.012 + 3.8 * (t - 0.5) ** 2
+  return clip
+
+
+def test_a_swing_foot_skimming_the_ground_fast_is_not_skating(g1):
+  clip = skimming_swing(g1)
+  contacts = foot_contacts(clip, g1, FEET)
+  low = contacts.height < ValidationConfig().contact_height
+  assert low.sum(axis=0).tolist() == [5, 5]  # the height-only test called these 5 frames skating
+  np.testing.assert_allclose(contacts.speed_xy[low], 2.5, atol=1e-6)
+  np.testing.assert_allclose(contacts.speed_z[25], 0.0, atol=1e-6)
+  np.testing.assert_allclose(contacts.speed_z[26], 7.6 * 0.02, atol=1e-6)  # d(height)/dt, central
+  report = validate_clip(clip, g1)
+  assert "foot_skating" not in checks(report), report.to_text()
+  # Held 1.2 cm up for 0.18 s (frames 21-29): hovering, not on the ground (touch-down < 1 cm).
+  bottom = np.abs(np.arange(51) - 25) <= 4
+  held = skimming_swing(g1)
+  held.root_pos[bottom, 2] = held.root_pos[25, 2]
+  assert "foot_skating" not in checks(validate_clip(held, g1))
+  # Held on the ground instead: a planted foot sliding at 2.5 m/s (the 7 frames inside the
+  # hold; at its ends the central difference of the height sees the 1.2 cm step).
+  held.root_pos[bottom, 2] -= 0.012
+  skating = [i for i in validate_clip(held, g1).issues if i.check == "foot_skating"]
+  assert len(skating) == 2 and all("2.50 m/s" in i.message and "in 7 frame(s)" in i.message for i in skating)
+
+
 def test_geom_lowest_point_by_hand(toy_geoms):
   m, d = toy_geoms
   mujoco.mj_kinematics(m, d)

@@ -227,7 +227,11 @@ class StudyRun:
         continue
       if not self._fits(self.setup_s):
         return EXIT_PAUSED
-      if self.run_trial(self.study.ask(distributions(self.spec))) is Outcome.PAUSED:
+      with warnings.catch_warnings():
+        # Optuna's heartbeat thread lives in study.optimize; this loop runs its own (_Heartbeat).
+        warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
+        trial = self.study.ask(distributions(self.spec))
+      if self.run_trial(trial) is Outcome.PAUSED:
         return EXIT_PAUSED
 
   def run_trial(self, trial: Trial) -> Outcome:
@@ -317,7 +321,9 @@ class StudyRun:
         trial.report(self.intermediate(c.evaluation), c.iteration)
     if state.walked is None and any(c.evaluation for c in state.checkpoints) and trial.should_prune():
       return Outcome.PRUNED, math.nan
-    if not state.checkpoints:
+    if state.checkpoints:
+      print(f"[study] resuming {run_dir} from {state.checkpoints[-1].file}", flush=True)
+    else:
       write_run_info(run_dir, self.spec.task, None)
     lock = TrainLock(run_dir)
     try:
@@ -325,13 +331,13 @@ class StudyRun:
         session = Session(run_dir, limits, state, self.print_every, time.perf_counter(), train_subdir=".")
       self.setup_s = session.elapsed()
       try:
-        return self._steps(trial, session, limits)
+        return self.steps(trial, session, limits)
       finally:
         session.close()
     finally:
       lock.release()
 
-  def _steps(self, trial: Trial, session: Session, limits: Limits) -> tuple[Outcome, float]:
+  def steps(self, trial: Trial, session: Session, limits: Limits) -> tuple[Outcome, float]:
     """Train and evaluate as next_action says, reporting every evaluation."""
     state = session.state
     while True:

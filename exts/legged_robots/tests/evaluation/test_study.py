@@ -1,0 +1,224 @@
+"""The study library without envs: search-space files, the pruner on values this test
+controls, objective values, storage errors, a changed search space, and the re-queue of a
+trial whose heartbeat stopped."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from legged_robots.evaluation.study import (
+  NEVER_PASSES,
+  Outcome,
+  StudyRun,
+  distributions,
+  load_or_create,
+  open_storage,
+)
+from legged_robots.evaluation.study_space import (
+  ParamSpec,
+  PrunerSpec,
+  StudySpec,
+  TrialSettings,
+  load_study_spec,
+  override_text,
+)
+from legged_robots.evaluation.time_to_walk import (
+  CheckpointRecord,
+  Evaluation,
+  Limits,
+  RunState,
+  chunk_iterations,
+  passes,
+)
+from legged_robots.rl.errors import StRlError
+
+# ask() outside study.optimize and fail_stale_trials warn; the study code runs them on purpose.
+pytestmark = pytest.mark.filterwarnings(
+  "ignore::optuna.exceptions.ExperimentalWarning", "ignore:Heartbeat of storage is supposed"
+)
+ROOT = Path(__file__).resolve().parents[4]
+SHIPPED = ROOT / "scripts" / "st_rl" / "conf" / "study" / "flat_g1_ttw.yaml"
+SPEC = StudySpec(
+  task="Flat-G1",
+  objective="score",
+  params=(ParamSpec("agent.algorithm.learning_rate", "float", 1e-4, 1e-2, log=True),),
+  trial=TrialSettings(eval_every=1, max_iterations=3, fall_weight=2.0),
+  pruner=PrunerSpec("median", startup_trials=2, warmup_evals=1),
+)
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+  path = tmp_path / "space.yaml"
+  path.write_text(text)
+  return path
+
+
+def test_shipped_study_file_reads():
+  spec = load_study_spec(SHIPPED)
+  assert spec.task == "Flat-G1" and spec.objective == "time_to_walk" and spec.n_trials >= 8
+  lr = next(p for p in spec.params if p.key == "agent.algorithm.learning_rate")
+  assert lr.kind == "float" and lr.log and lr.low == 1e-4 and lr.high == 3e-3
+  envs = next(p for p in spec.params if p.key == "env.scene.num_envs")
+  assert envs.kind == "categorical" and envs.choices == (4096, 8192, 16384)
+  assert any(p.key.startswith("env.rewards.") for p in spec.params)
+  assert set(distributions(spec)) == {p.key for p in spec.params}
+
+
+BASE = "task: Flat-G1\nobjective: score\nparams:\n"
+
+
+@pytest.mark.parametrize(
+  ("param", "message"),
+  [
+    ("{type: float, low: 0.3, high: 0.1}", "range [0.3, 0.1] is empty or inverted"),
+    ("{type: int, low: 4, high: 4}", "range [4, 4] is empty or inverted"),
+    ("{type: float, low: 0.0, high: 1.0, log: true}", "a log range needs low > 0"),
+    ("{type: categorical, choices: []}", "choices must be a non-empty list"),
+    ("{type: int, low: 1.5, high: 4}", "low must be an integer"),
+    ("{type: float, low: 1, hi: 2}", "unknown keys ['hi']"),
+    ("{type: normal, low: 1, high: 2}", "type must be one of"),
+  ],
+)
+def test_bad_ranges_name_the_problem(tmp_path, param, message):
+  path = _write(tmp_path, BASE + f"  agent.algorithm.clip_param: {param}\n")
+  with pytest.raises(StRlError, match=r"params\.agent\.algorithm\.clip_param") as err:
+    load_study_spec(path)
+  assert message in str(err.value)
+
+
+def test_bad_file_shapes(tmp_path):
+  cases = {
+    "task: Flat-G1\nobjective: fast\nparams: {a: {type: int, low: 1, high: 2}}\n": "objective must be one",
+    "task: Flat-G1\nobjective: score\nparams: {}\n": "params is empty",
+    "task: Flat-G1\nobjective: score\nparmas: {}\n": "unknown keys ['parmas']",
+    "task: Flat-G1\nobjective: score\ntrial: {eval_every: 0}\nparams: {a: {type: int, low: 1, high: 2}}\n": (
+      "trial.eval_every must be positive"
+    ),
+    "[1, 2": "cannot read the study file",
+  }
+  for text, message in cases.items():
+    with pytest.raises(StRlError, match=message.replace("[", r"\[").replace("]", r"\]")):
+      load_study_spec(_write(tmp_path, text))
+
+
+def test_override_text_is_json():
+  assert override_text("agent.algorithm.learning_rate", 3e-4) == "agent.algorithm.learning_rate=0.0003"
+  assert override_text("env.scene.num_envs", 4096) == "env.scene.num_envs=4096"
+  assert override_text("agent.x", "adaptive") == 'agent.x="adaptive"'
+
+
+class FakeSession:
+  """walk_session.Session's interface: checkpoints every eval_every iterations whose
+  evaluations (xy error, fall rate) are the test's numbers."""
+
+  def __init__(self, spec: StudySpec, results: list[tuple[float, float]]) -> None:
+    s = spec.trial
+    from legged_robots.evaluation.time_to_walk import Settings
+
+    walk = spec.objective == "time_to_walk"
+    fall, lin = (s.max_fall, s.max_lin_err) if walk else (NEVER_PASSES, NEVER_PASSES)
+    settings = Settings("Flat-G1", 4, 4, s.eval_every, 1.0, fall, lin, "cpu", None, ())
+    self.state = RunState(settings=settings)
+    self.results = iter(results)
+    self.chunks = 0
+
+  def train_chunk(self) -> None:
+    its = chunk_iterations(self.state.next_iteration, self.state.settings.eval_every, 3)
+    end = self.state.next_iteration + its - 1
+    self.state.train_wall_s += 10.0 * its
+    self.state.checkpoints.append(CheckpointRecord(end, f"model_{end}.pt", self.state.train_wall_s))
+    self.chunks += 1
+
+  def evaluate(self) -> None:
+    lin, fall = next(self.results)
+    ok = passes(fall, lin, self.state.settings)
+    self.state.checkpoints[-1].evaluation = Evaluation(4, fall, lin, 0.1, 1.0, 0.5, ok)
+
+
+def _study_run(tmp_path: Path, spec: StudySpec) -> StudyRun:
+  storage = open_storage(f"sqlite:///{tmp_path / 'study.db'}", heartbeat_s=60)
+  study = load_or_create(storage, "unit", spec, seed=0)
+  return StudyRun(study, storage, spec, "unit", 4, tmp_path, "cpu", None, None, 60, 1, time.perf_counter())
+
+
+def _run_fake(run: StudyRun, results: list[tuple[float, float]]) -> tuple[Outcome, float, int]:
+  trial = run.study.ask(distributions(run.spec))
+  session = FakeSession(run.spec, results)
+  limits = Limits(1e9, run.spec.trial.max_wall_min * 60, 3)
+  outcome, value = run.steps(trial, session, limits)  # type: ignore[arg-type]
+  if outcome is Outcome.PRUNED:
+    run.study.tell(trial, state=TrialState.PRUNED)
+  else:
+    run.study.tell(trial, value)
+  return outcome, value, session.chunks
+
+
+def test_median_pruner_stops_a_trial_worse_than_the_median(tmp_path):
+  run = _study_run(tmp_path, SPEC)
+  # score = xy error + 2 x fall rate, reported at iterations 0, 1, 2.
+  assert _run_fake(run, [(0.5, 0.0), (0.4, 0.0), (0.3, 0.0)]) == (Outcome.COMPLETE, 0.3, 3)
+  assert _run_fake(run, [(0.6, 0.0), (0.5, 0.1), (0.4, 0.1)]) == (Outcome.COMPLETE, pytest.approx(0.6), 3)
+  # Median at iteration 1 of the two finished trials: (0.4 + 0.7) / 2 = 0.55. The first
+  # evaluation is the warm-up (never pruned); the second, 0.9 > 0.55, stops the trial.
+  outcome, _, chunks = _run_fake(run, [(0.95, 0.0), (0.9, 0.0), (0.1, 0.0)])
+  assert (outcome, chunks) == (Outcome.PRUNED, 2)
+  assert run.study.trials[2].intermediate_values == {0: 0.95, 1: 0.9}
+  # A trial better than the median at every step runs its whole budget.
+  assert _run_fake(run, [(0.9, 0.0), (0.5, 0.0), (0.2, 0.0)]) == (Outcome.COMPLETE, 0.2, 3)
+
+
+def test_time_to_walk_values(tmp_path):
+  spec = replace(
+    SPEC, objective="time_to_walk", trial=TrialSettings(eval_every=1, max_fall=0.1, max_lin_err=0.2)
+  )
+  run = _study_run(tmp_path, replace(spec, pruner=PrunerSpec("none")))
+  # Distance max(fall / 0.1, err / 0.2): 2.0, then 1.5; the third checkpoint walks at 30 s.
+  outcome, value, chunks = _run_fake(run, [(0.4, 0.05), (0.1, 0.15), (0.2, 0.1)])
+  assert (outcome, value, chunks) == (Outcome.COMPLETE, 30.0, 3)
+  assert run.study.trials[0].intermediate_values == pytest.approx({0: 2.0, 1: 1.5, 2: 1.0})
+  # Never walks within the 3 iterations: max_wall_s (15 min) x the last distance 1.5.
+  outcome, value, _ = _run_fake(run, [(0.4, 0.0), (0.3, 0.0), (0.3, 0.0)])
+  assert (outcome, value) == (Outcome.COMPLETE, pytest.approx(900.0 * 1.5))
+
+
+def test_unreachable_storage_is_a_clear_error(tmp_path):
+  for url in (f"sqlite:///{tmp_path}/no/such/dir/s.db", "postgresql://st_gym@127.0.0.1:9/studies"):
+    with pytest.raises(StRlError, match="cannot open the study storage") as err:
+      open_storage(url, heartbeat_s=60)
+    assert url in str(err.value)
+  assert list(tmp_path.iterdir()) == []
+
+
+def test_other_search_space_leaves_the_study_untouched(tmp_path):
+  url = f"sqlite:///{tmp_path / 'study.db'}"
+  study = load_or_create(open_storage(url, 60), "s", SPEC, seed=0)
+  study.enqueue_trial({"agent.algorithm.learning_rate": 1e-3})
+  wider = replace(SPEC, params=(ParamSpec("agent.algorithm.learning_rate", "float", 1e-5, 1e-2, log=True),))
+  with pytest.raises(StRlError, match="exists with another search space") as err:
+    load_or_create(open_storage(url, 60), "s", wider, seed=0)
+  assert "'low': 0.0001" in str(err.value) and "'low': 1e-05" in str(err.value)
+  again = optuna.load_study(study_name="s", storage=url)
+  assert len(again.trials) == 1 and again.user_attrs == study.user_attrs
+  # Pruner and trial count may change between commands of one study.
+  load_or_create(open_storage(url, 60), "s", replace(SPEC, pruner=PrunerSpec("hyperband"), n_trials=20), 0)
+
+
+def test_silent_trial_is_failed_and_requeued_to_continue_its_run(tmp_path):
+  storage = open_storage(f"sqlite:///{tmp_path / 'study.db'}", heartbeat_s=1)
+  study = load_or_create(storage, "s", SPEC, seed=0)
+  trial = study.ask(distributions(SPEC))
+  trial.set_user_attr("run_dir", str(tmp_path / "run0"))
+  storage.record_heartbeat(trial._trial_id)  # then the process "dies": no more beats
+  time.sleep(3.2)  # > grace period (2 x heartbeat)
+  optuna.storages.fail_stale_trials(study)
+  dead, queued = study.get_trials()
+  assert dead.state == TrialState.FAIL and queued.state == TrialState.WAITING
+  assert queued.user_attrs == {"continues": 0, "run_dir": str(tmp_path / "run0")}
+  nxt = study.ask(distributions(SPEC))  # the next trial is the continuation
+  assert nxt.number == 1 and nxt.params == dead.params and nxt.user_attrs["continues"] == 0

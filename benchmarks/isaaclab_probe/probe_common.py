@@ -19,6 +19,14 @@ from pathlib import Path
 from typing import Any
 
 
+class StageFailedError(Exception):
+  """A stage that failed but still has findings to record (e.g. which imports worked)."""
+
+  def __init__(self, message: str, findings: dict[str, Any]):
+    super().__init__(message)
+    self.findings = findings
+
+
 def stage_parser(description: str) -> argparse.ArgumentParser:
   """An argument parser with the ``--out`` folder every stage writes its JSON into."""
   parser = argparse.ArgumentParser(description=description)
@@ -59,6 +67,7 @@ def stage_main(stage: str, out: Path, run: Callable[[], dict[str, Any]]) -> int:
         "status": "failed",
         "error": f"{type(exc).__name__}: {exc}",
         "seconds": round(time.monotonic() - start, 1),
+        **(exc.findings if isinstance(exc, StageFailedError) else {}),
       },
     )
     return 1

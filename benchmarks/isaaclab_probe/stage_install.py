@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import shutil
+import subprocess
+import sys
+import traceback
 from typing import Any
 
-from probe_common import stage_main, stage_parser
+from probe_common import StageFailedError, stage_main, stage_parser
 
 # (import name, distribution name) of what the kitless Newton path imports.
 MODULES = (
@@ -31,13 +35,8 @@ MODULES = (
 )
 
 
-def run() -> dict[str, Any]:
-  """Import every module, then run a Warp kernel on the GPU; raise on the first failure."""
-  modules = {}
-  for name, dist in MODULES:
-    module = importlib.import_module(name)
-    modules[name] = {"version": importlib.metadata.version(dist), "file": getattr(module, "__file__", None)}
-
+def gpu_check() -> dict[str, Any]:
+  """Run a Warp kernel on ``cuda:0``; return what torch and Warp report about the GPU."""
   import torch
   import warp as wp
 
@@ -51,11 +50,37 @@ def run() -> dict[str, Any]:
   if total != 8.0:
     raise RuntimeError(f"Warp kernel on cuda:0 summed to {total}, expected 8.0")
   return {
-    "modules": modules,
     "torch_cuda": torch.version.cuda,
     "gpu": torch.cuda.get_device_name(0),
     "warp_cuda_devices": [str(d) for d in wp.get_cuda_devices()],
   }
+
+
+def run() -> dict[str, Any]:
+  """Import every module and run the GPU check; record every failure, then raise if any."""
+  findings: dict[str, Any] = {"modules": {}}
+  for name, dist in MODULES:
+    try:
+      module = importlib.import_module(name)
+      found = {"version": importlib.metadata.version(dist), "file": getattr(module, "__file__", None)}
+    except Exception as exc:  # record every import that fails, not just the first
+      found = {"error": f"{type(exc).__name__}: {exc}"}
+      print(f"import {name} failed:", file=sys.stderr)
+      traceback.print_exc()
+    findings["modules"][name] = found
+  if shutil.which("nvidia-smi"):
+    smi = ["nvidia-smi", "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader"]
+    findings["nvidia_smi"] = subprocess.run(smi, capture_output=True, text=True, check=False).stdout.strip()
+  problems = [f"import {name}" for name, found in findings["modules"].items() if "error" in found]
+  try:
+    findings.update(gpu_check())
+  except Exception as exc:  # a missing GPU is a finding, reported with the imports
+    findings["gpu_error"] = f"{type(exc).__name__}: {exc}"
+    problems.append(f"GPU check ({findings['gpu_error']})")
+    traceback.print_exc()
+  if problems:
+    raise StageFailedError("failed: " + "; ".join(problems), findings)
+  return findings
 
 
 if __name__ == "__main__":

@@ -13,8 +13,8 @@ settings given as flags (--num_envs, --eval-envs, ...) and key=value overrides (
 every trial) replace the file's and are part of the study's search space.
 
 Writes logs/studies/<name>/{report.md, trials.csv, best.yaml, history.png, importances.png}.
-Exit status: 0 the study has --n-trials finished trials, 2 bad input (nothing written),
-3 --budget-s used (run the same command again).
+Exit status: 0 the study has --n-trials finished trials, 1 three trials in a row failed
+(errors printed), 2 bad input (nothing written), 3 --budget-s used (run the command again).
 """
 
 from __future__ import annotations
@@ -114,7 +114,8 @@ def main() -> int:
   cfgs = load_task_cfgs(spec.task, play=False)
   check_keys(spec, cfgs)
 
-  from legged_robots.evaluation.study import StudyRun, load_or_create, open_storage
+  from legged_robots.evaluation.study import StudyRun
+  from legged_robots.evaluation.study_db import load_or_create, open_storage
   from legged_robots.evaluation.study_report import trial_summary_json, write_report
 
   study_root = Path(args.study_root).resolve()

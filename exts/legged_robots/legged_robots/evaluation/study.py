@@ -16,19 +16,18 @@ others were at the same iteration. The objective is minimized:
 - ``score``: xy tracking error (m/s) + fall_weight x fall rate, reported at each evaluation;
   the value is the last checkpoint's, after the fixed budget of max_iterations.
 
-Storage is Optuna's RDB storage (a SQLite file or any SQLAlchemy URL) with heartbeats.
-Finished trials (complete, pruned, failed) stay as they are. A trial that the command's
-budget stops is *paused*: marked FAIL (user attr ``paused``) and re-queued with the same
-parameters. A trial whose process died stops beating; the next command marks it FAIL after
-the grace period (2 x heartbeat) and re-queues it the same way. The re-queued trial
-(user attr ``continues``) resumes the same run folder from its newest checkpoint and
-re-reports the evaluations done so far.
+The database side (storage, resume checks, heartbeats) is ``study_db``. Finished trials
+(complete, pruned, failed) stay as they are. A trial that the command's budget stops is
+*paused*: marked FAIL (user attr ``paused``) and re-queued with the same parameters. A
+trial whose process died stops beating; the next command marks it FAIL after the grace
+period (2 x heartbeat) and re-queues it the same way. The re-queued trial (user attr
+``continues``) resumes the same run folder from its newest checkpoint and re-reports the
+evaluations done so far.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 import time
 import traceback
 import warnings
@@ -39,8 +38,9 @@ from typing import TYPE_CHECKING
 
 import optuna
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
-from optuna.trial import FrozenTrial, Trial, TrialState
+from optuna.trial import Trial, TrialState
 
+from legged_robots.evaluation.study_db import Heartbeat, requeue
 from legged_robots.evaluation.study_space import StudySpec, override_text
 from legged_robots.evaluation.time_to_walk import (
   EXIT_RESERVE_S,
@@ -52,17 +52,16 @@ from legged_robots.evaluation.time_to_walk import (
   new_or_resumed_state,
   next_action,
 )
-from legged_robots.rl.errors import StRlError
 
 if TYPE_CHECKING:
   from legged_robots.evaluation.walk_session import Session
 
-SPEC_ATTR = "st_gym_study"
-"""Study user attr holding StudySpec.identity(): a resume must match it."""
 NEVER_PASSES = -1.0
 """Pass thresholds of a score trial: no fall rate or error is <= -1, so the time-to-walk
 session never stops early and trains its whole budget."""
-EXIT_DONE, EXIT_PAUSED = 0, 3
+EXIT_DONE, EXIT_FAILED, EXIT_PAUSED = 0, 1, 3
+MAX_FAILURES_IN_A_ROW = 3
+"""Trials that raise one after another stop the command (a broken setup, not bad luck)."""
 
 
 class Outcome(Enum):
@@ -85,99 +84,6 @@ def distributions(spec: StudySpec) -> dict[str, BaseDistribution]:
       assert p.low is not None and p.high is not None
       out[p.key] = FloatDistribution(p.low, p.high, log=p.log)
   return out
-
-
-def make_pruner(spec: StudySpec) -> optuna.pruners.BasePruner:
-  """Steps are learning iterations; the k-th evaluation is step k x eval_every - 1."""
-  p, every = spec.pruner, spec.trial.eval_every
-  if p.kind == "median":
-    # An evaluation k may prune once k > warmup_evals: k*every - 1 >= warmup_evals*every.
-    return optuna.pruners.MedianPruner(
-      n_startup_trials=p.startup_trials, n_warmup_steps=p.warmup_evals * every
-    )
-  if p.kind == "hyperband":
-    top = spec.trial.max_iterations
-    return optuna.pruners.HyperbandPruner(min_resource=every, max_resource="auto" if top is None else top)
-  return optuna.pruners.NopPruner()
-
-
-def requeue(study: optuna.Study, trial: FrozenTrial) -> None:
-  """Queue a trial with the same parameters that continues ``trial``'s run folder."""
-  run_dir = trial.user_attrs.get("run_dir")
-  study.enqueue_trial(trial.params, user_attrs={"continues": trial.number, "run_dir": run_dir})
-  print(f"[study] trial {trial.number} re-queued: its next trial continues {run_dir}", flush=True)
-
-
-def open_storage(url: str, heartbeat_s: int) -> optuna.storages.RDBStorage:
-  """The RDB storage at url, with heartbeats; StRlError when it cannot be reached."""
-  import sqlalchemy.exc
-
-  with warnings.catch_warnings():
-    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-    try:
-      return optuna.storages.RDBStorage(
-        url, heartbeat_interval=heartbeat_s, heartbeat_stale_trial_callback=requeue
-      )
-    except (sqlalchemy.exc.SQLAlchemyError, ImportError, ValueError) as e:
-      first = str(e).strip().splitlines()[0] if str(e).strip() else ""
-      raise StRlError(
-        f"cannot open the study storage {url} ({type(e).__name__}: {first}). Check the URL, that "
-        "the database server is up and reachable from here, and its user and password."
-      ) from None
-
-
-def _differences(saved: dict, current: dict) -> list[str]:
-  out = []
-  for key in sorted(set(saved) | set(current)):
-    if saved.get(key) != current.get(key):
-      out.append(f"{key}: {saved.get(key)!r} -> {current.get(key)!r}")
-  return out
-
-
-def load_or_create(
-  storage: optuna.storages.RDBStorage, name: str, spec: StudySpec, seed: int | None
-) -> optuna.Study:
-  """The study ``name``, created if new; StRlError if it exists with another search space."""
-  sampler = optuna.samplers.TPESampler(n_startup_trials=spec.tpe_startup_trials, seed=seed)
-  current = spec.identity()
-  if name in {s.study_name for s in storage.get_all_studies()}:
-    study = optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=make_pruner(spec))
-    saved = study.user_attrs.get(SPEC_ATTR)
-    if saved != current:
-      what = "no st_gym search space" if saved is None else "; ".join(_differences(saved, current))
-      raise StRlError(
-        f"study '{name}' in {storage.url} exists with another search space ({what}). Resume it with "
-        "its original study file and trial settings, or pass a new --name. The study was not changed."
-      )
-    return study
-  study = optuna.create_study(
-    study_name=name, storage=storage, direction="minimize", sampler=sampler, pruner=make_pruner(spec)
-  )
-  study.set_user_attr(SPEC_ATTR, current)
-  return study
-
-
-class _Heartbeat:
-  """Records the trial's heartbeat every interval while a trial runs (what study.optimize
-  does; the ask/tell loop here must do it itself)."""
-
-  def __init__(self, storage: optuna.storages.RDBStorage, trial_id: int, interval_s: int) -> None:
-    self._storage, self._trial_id, self._interval = storage, trial_id, interval_s
-    self._stop = threading.Event()
-    self._thread = threading.Thread(target=self._beat, daemon=True)
-
-  def _beat(self) -> None:
-    while not self._stop.wait(self._interval):
-      self._storage.record_heartbeat(self._trial_id)
-
-  def __enter__(self) -> _Heartbeat:
-    self._storage.record_heartbeat(self._trial_id)
-    self._thread.start()
-    return self
-
-  def __exit__(self, *exc: object) -> None:
-    self._stop.set()
-    self._thread.join()
 
 
 @dataclass
@@ -208,7 +114,9 @@ class StudyRun:
     return self.budget_s is None or self.elapsed() + seconds + EXIT_RESERVE_S <= self.budget_s
 
   def run(self) -> int:
-    """EXIT_DONE when the study holds n_trials finished trials, else EXIT_PAUSED."""
+    """EXIT_DONE when the study holds n_trials finished trials, EXIT_PAUSED when the budget
+    is used, EXIT_FAILED after MAX_FAILURES_IN_A_ROW failed trials."""
+    failures = 0
     while True:
       with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -228,11 +136,16 @@ class StudyRun:
       if not self._fits(self.setup_s):
         return EXIT_PAUSED
       with warnings.catch_warnings():
-        # Optuna's heartbeat thread lives in study.optimize; this loop runs its own (_Heartbeat).
+        # Optuna's heartbeat thread lives in study.optimize; this loop runs its own (Heartbeat).
         warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
         trial = self.study.ask(distributions(self.spec))
-      if self.run_trial(trial) is Outcome.PAUSED:
+      outcome = self.run_trial(trial)
+      if outcome is Outcome.PAUSED:
         return EXIT_PAUSED
+      failures = failures + 1 if outcome is Outcome.FAILED else 0
+      if failures >= MAX_FAILURES_IN_A_ROW:
+        print(f"[study] {failures} trials failed in a row (errors above): stopping", flush=True)
+        return EXIT_FAILED
 
   def run_trial(self, trial: Trial) -> Outcome:
     from legged_robots.rl.run_dir import claim_run_dir
@@ -246,11 +159,11 @@ class StudyRun:
       trial.set_user_attr("run_dir", str(run_dir))
     origin = "" if continues is None else f" (continues trial {continues})"
     print(f"[study] trial {trial.number}{origin}: {trial.params} -> {run_dir}", flush=True)
-    with _Heartbeat(self.storage, trial._trial_id, self.heartbeat_s):
+    with Heartbeat(self.storage, trial._trial_id, self.heartbeat_s):
       try:
         outcome, value = self._train(trial, run_dir)
       except KeyboardInterrupt:
-        self._pause(trial)
+        self.pause(trial)
         raise
       except Exception as e:
         traceback.print_exc()
@@ -259,7 +172,7 @@ class StudyRun:
         print(f"[study] trial {trial.number} failed: {type(e).__name__}: {e}", flush=True)
         return Outcome.FAILED
     if outcome is Outcome.PAUSED:
-      self._pause(trial)
+      self.pause(trial)
     elif outcome is Outcome.PRUNED:
       self.study.tell(trial, state=TrialState.PRUNED)
       print(f"[study] trial {trial.number} pruned", flush=True)
@@ -268,7 +181,8 @@ class StudyRun:
       print(f"[study] trial {trial.number} complete: {self.spec.objective} = {value:.4g}", flush=True)
     return outcome
 
-  def _pause(self, trial: Trial) -> None:
+  def pause(self, trial: Trial) -> None:
+    """End the trial as FAIL (user attr paused) and queue its continuation."""
     trial.set_user_attr("paused", True)
     frozen = self.study.tell(trial, state=TrialState.FAIL)
     print(f"[study] trial {trial.number} paused: the command's budget is used", flush=True)

@@ -12,14 +12,8 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from legged_robots.evaluation.study import (
-  NEVER_PASSES,
-  Outcome,
-  StudyRun,
-  distributions,
-  load_or_create,
-  open_storage,
-)
+from legged_robots.evaluation.study import NEVER_PASSES, Outcome, StudyRun, distributions
+from legged_robots.evaluation.study_db import load_or_create, open_storage
 from legged_robots.evaluation.study_space import (
   ParamSpec,
   PrunerSpec,
@@ -222,3 +216,29 @@ def test_silent_trial_is_failed_and_requeued_to_continue_its_run(tmp_path):
   assert queued.user_attrs == {"continues": 0, "run_dir": str(tmp_path / "run0")}
   nxt = study.ask(distributions(SPEC))  # the next trial is the continuation
   assert nxt.number == 1 and nxt.params == dead.params and nxt.user_attrs["continues"] == 0
+
+
+def test_budget_pauses_the_trial_and_queues_its_continuation(tmp_path):
+  run = _study_run(tmp_path, SPEC)
+  run.budget_s, run.start = 100.0, time.perf_counter() - 90.0  # 10 s left < the exit reserve
+  trial = run.study.ask(distributions(SPEC))
+  trial.set_user_attr("run_dir", str(tmp_path / "run0"))
+  session = FakeSession(SPEC, [])
+  limits = Limits(run.budget_s, 900.0, 3)
+  outcome, _ = run.steps(trial, session, limits)  # type: ignore[arg-type]
+  assert outcome is Outcome.PAUSED
+  assert session.chunks == 0
+  run.pause(trial)
+  paused, queued = run.study.get_trials()
+  assert paused.state == TrialState.FAIL and paused.user_attrs["paused"] is True
+  assert queued.state == TrialState.WAITING
+  assert queued.user_attrs == {"continues": 0, "run_dir": str(tmp_path / "run0")}
+
+
+def test_three_failed_trials_in_a_row_stop_the_command(tmp_path):
+  spec = replace(SPEC, task="No-Such-Task")
+  run = _study_run(tmp_path, spec)
+  assert run.run() == 1
+  trials = run.study.get_trials()
+  assert [t.state for t in trials] == [TrialState.FAIL] * 3
+  assert all("No-Such-Task" in t.user_attrs["error"] for t in trials)

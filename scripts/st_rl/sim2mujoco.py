@@ -5,6 +5,8 @@
     python scripts/st_rl/sim2mujoco.py --policy st_gym_exported/ --mjcf lus2.xml     # st_gym layout
     python scripts/st_rl/sim2mujoco.py --task Flat-G1 --viewer                      # arrows, Q/E: command
 
+Motion tasks replay the exported goals (whole-body tracking from the clip's first frame) and
+metrics.json scores the run against them ("tracking": joint and link position errors).
 Writes metrics.json, plot.png and video.mp4 to --out (default: <run>/sim2mujoco/<time>/ for a
 run's export, else logs/sim2mujoco/<policy folder name>/<time>/).
 Exit status: 0 the robot survived, 1 it fell or the policy returned NaN, 2 bad input.
@@ -36,7 +38,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
   add("--log_root", default="logs/st_rl")
   add("--mjcf", help="robot MJCF (default: exported robot.xml, else deploy.yaml robot.mjcf_path)")
   add("--duration", type=float, default=20.0, help="seconds of simulated time")
-  add("--cmd", type=float, nargs=3, metavar=("VX", "VY", "WZ"), help="constant command (default 0.5 0 0)")
+  add(
+    "--cmd", type=float, nargs=3, metavar=("VX", "VY", "WZ"),
+    help="constant command (default 0.5 0 0; 0 0 0 for a policy without a velocity command)",
+  )  # fmt: skip
   add("--schedule", help="YAML list of {t: seconds, cmd: [vx, vy, wz]}")
   add("--viewer", action="store_true", help="interactive viewer (needs a display)")
   add("--action-latency", type=int, default=0, help="control steps")
@@ -278,12 +283,15 @@ def run(args: argparse.Namespace) -> int:
     check_schedule,
     frame_stride,
     run_closed_loop,
+    velocity_command_name,
   )
   from legged_robots.deploy.visual import find_visual_mjcf
 
   check_args(args)
   runtime, folder, mjcf, source = load(args)
   print(f"[sim2mujoco] policy {folder} ({runtime.contract.task}); MJCF {mjcf} from {source}")
+  if args.cmd is None and args.schedule is None and velocity_command_name(runtime) is None:
+    args.cmd = [0.0, 0.0, 0.0]  # no velocity command to give (whole-body tracking): not 0.5 m/s
   if args.viewer:
     if has_display():
       return run_viewer(runtime, mjcf, args)
@@ -342,6 +350,17 @@ def run(args: argparse.Namespace) -> int:
     f"[sim2mujoco] {m['status']}: {m['time_survived_s']:.1f}/{args.duration:.1f} s, xy-velocity error "
     f"{'n/a' if err is None else f'{err:.3f} m/s'}, {m['real_time_factor']:.1f}x real time -> {out}"
   )
+  tracking = m["tracking"]
+  if tracking is not None:
+    links = tracking["link_pos_error_world_m"]
+    where = (
+      ""
+      if links is None
+      else f", links {links:.3f} m (world), {tracking['link_pos_error_root_m']:.3f} m (root)"
+    )
+    print(
+      f"[sim2mujoco] tracking the replayed reference: joints {tracking['joint_pos_error_rad']:.3f} rad{where}"
+    )
   return 0 if m["survived"] else 1
 
 

@@ -41,7 +41,7 @@ def test_mimic_trains_exports_goals_passes_parity_and_replays_in_mujoco(tmp_path
   (motion,) = [c for c in contract.commands if c.name == "motion"]
   assert motion.goals == "motion_goals.npz"
   table = np.load(exported / motion.goals)
-  assert table.files == ["goals"]  # mimic starts from the default pose: no start state
+  assert table.files == ["goals", "joint_names"]  # mimic starts from the default pose: no start state
   goals = table["goals"]
   # One 20 s episode at 50 Hz from clip time 0: 1001 rows; 17 mimicked joints x (pos, vel).
   assert goals.shape == (1001, 34) and np.isfinite(goals).all()
@@ -62,7 +62,11 @@ def test_mimic_trains_exports_goals_passes_parity_and_replays_in_mujoco(tmp_path
     env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=600,
   )  # fmt: skip
   assert sim.returncode in (0, 1), sim.stderr[-3000:]  # an untrained policy may fall: exit 1
-  assert json.loads((out / "metrics.json").read_text())["status"] in ("survived", "fell")
+  metrics = json.loads((out / "metrics.json").read_text())
+  assert metrics["status"] in ("survived", "fell")
+  tracking = metrics["tracking"]  # scored against the replayed goals: joints only (no links)
+  assert len(tracking["tracked_joints"]) == 17 and tracking["link_pos_error_world_m"] is None
+  assert tracking["steps"] >= 1 and 0.0 < tracking["joint_pos_error_rad"] < 1.0
 
 
 def test_tracking_deployment_starts_in_the_clips_first_frame(tracking_export):
@@ -91,9 +95,30 @@ def test_tracking_deployment_starts_in_the_clips_first_frame(tracking_export):
   np.testing.assert_allclose(loop.data.qvel[v + 3 : v + 6], body_w / dt, atol=1e-4)
   joint_vel = (clip.joint_pos[1, cols] - clip.joint_pos[0, cols]) / dt
   np.testing.assert_allclose(loop.data.qvel[robot.dof_adr], joint_vel, atol=1e-4)
+  # Scored against goal row 0 in this state, the links' FK through robot.xml lands on the
+  # export's reference (FK through the training model): both errors ~0.
+  assert loop.tracking is not None
+  loop.tracking.add(loop.data, 0)
+  start = loop.tracking.summary()
+  assert start["joint_pos_error_rad"] < 1e-6 and len(start["tracked_links"]) == 14
+  assert start["link_pos_error_world_m"] < 1e-5 and start["link_pos_error_root_m"] < 1e-5
   loop.step(np.zeros(3))
   loop.reset()  # a reset goes back to the same frame
   np.testing.assert_allclose(loop.data.qpos[robot.qpos_adr], clip.joint_pos[0, cols], atol=1e-6)
+
+
+def test_tracking_policy_runs_in_mujoco_scored_against_the_clip(tracking_export, tmp_path):
+  out = tmp_path / "s2m"
+  sim = subprocess.run(
+    [sys.executable, str(ROOT / "scripts" / "st_rl" / "sim2mujoco.py"), "--policy", str(tracking_export),
+     "--duration", "0.5", "--no-video", "--out", str(out)],
+    env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=600,
+  )  # fmt: skip
+  assert sim.returncode in (0, 1), sim.stderr[-3000:]
+  tracking = json.loads((out / "metrics.json").read_text())["tracking"]
+  assert tracking["steps"] == 25 and len(tracking["tracked_joints"]) == 29
+  assert 0.0 < tracking["link_pos_error_root_m"] < 1.0 and 0.0 < tracking["link_pos_error_world_m"] < 2.0
+  assert "[sim2mujoco] tracking the replayed reference: joints" in sim.stdout
 
 
 def test_a_tracking_table_with_a_partial_start_state_is_refused(tracking_export, tmp_path):

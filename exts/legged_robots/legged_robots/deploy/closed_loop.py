@@ -10,6 +10,8 @@ state, run the policy, apply the (delayed) joint targets for ``decimation`` phys
   from ``warmup_s`` on;
 - torques: mean |tau| and max |tau| per joint over every physics step;
 - foot slip: horizontal speed of each body touching the ground, per control step;
+- tracking (motion tasks whose export names the goal joints): mean joint and link position
+  errors against the replayed reference (``motion_goals.TrackingErrors``);
 - a NaN/inf action stops the run; the actuators keep the last good targets.
 """
 
@@ -26,7 +28,13 @@ import numpy as np
 
 from legged_robots.deploy.errors import DeployError, NonFiniteActionError
 from legged_robots.deploy.ghost import Ghost
-from legged_robots.deploy.motion_goals import goal_at, goal_tables, load_start_state
+from legged_robots.deploy.motion_goals import (
+  TrackingErrors,
+  goal_at,
+  goal_tables,
+  load_reference,
+  load_start_state,
+)
 from legged_robots.deploy.mujoco_sim import (
   ModelEdits,
   TrackingRenderer,
@@ -112,6 +120,8 @@ class ClosedLoop:
     self.goal_tables = goal_tables(runtime.folder, c)
     self.start = load_start_state(runtime.folder, c)
     """Whole-body tracking: the clip frame training episodes start in (None: default pose)."""
+    self.reference = load_reference(runtime.folder, c)
+    """Motion tasks: what the replayed goals stand for, to score the run (None: not scored)."""
     self.scan_size = next((t.size for t in c.observations if t.func.endswith(":height_scan")), 0)
     self._states: deque[RobotState] = deque(maxlen=self.p.obs_latency_steps + 1)
     self._targets: deque[np.ndarray] = deque(maxlen=self.p.action_latency_steps + 1)
@@ -134,6 +144,10 @@ class ClosedLoop:
     self.torque_sum = np.zeros(len(c.joint_names))
     self.torque_max = np.zeros(len(c.joint_names))
     self.physics_steps = 0
+    self.tracking = None
+    if self.reference is not None:
+      adr = dict(zip(c.joint_names, self.robot.qpos_adr.tolist(), strict=True))
+      self.tracking = TrackingErrors(self.reference, self.model, adr, self.robot.root_qpos_adr)
 
   def _measure(self) -> RobotState:
     state = read_state(self.robot, self.data)
@@ -182,6 +196,8 @@ class ClosedLoop:
     self.physics_steps += self.runtime.contract.decimation
     self.t += self.runtime.contract.step_dt
     self.steps += 1
+    if self.tracking is not None:
+      self.tracking.add(self.data, self.steps)
     self._maybe_push()
     true = read_state(self.robot, self.data)
     velocity = np.array([true.base_lin_vel[0], true.base_lin_vel[1], true.base_ang_vel[2]])
@@ -338,5 +354,6 @@ def _score(loop, steps, status, nan_at, duration_s, warmup_s, perturbations, see
     "seed": seed,
     "passive_joints": loop.robot.passive_joints,
     "height_scan": "flat ground (base height on every ray)" if loop.scan_size else None,
+    "tracking": None if loop.tracking is None else loop.tracking.summary(),
   }
   return ClosedLoopResult(metrics, traces)

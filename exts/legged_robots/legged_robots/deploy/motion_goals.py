@@ -8,6 +8,13 @@ Training shows row k + 1 at control step k (the goal of the frame the next actio
 aims at), and so does ``goal_at``. The table covers one training episode; beyond it
 playback wraps to row 0.
 
+Beside ``goals``, the table says what it stands for, so that a run can be scored against
+it: ``joint_names`` (the goal's joints, in goal order: the first half of a row is their
+position minus the default pose), and when the task tracks links (``env.motion.body_names``)
+``link_names``, ``link_pos_w`` (steps, links, 3), ``root_pos_w`` (steps, 3) and
+``root_quat`` (steps, 4): the clip placed as the goals are (frame 0's root x, y on the
+origin). ``Reference`` and ``TrackingErrors`` read them; older tables lack them.
+
 A command whose training episodes start from a full clip state (``init="full"``: whole-body
 tracking) also stores that start, clip frame 0 placed as training places it (root x, y at
 the origin): ``start_root_pos`` (3), ``start_root_quat`` (4, wxyz), ``start_root_lin_vel_w``
@@ -21,11 +28,13 @@ from __future__ import annotations
 import zipfile
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
+import mujoco
 import numpy as np
 
 from legged_robots.deploy.contract import CommandSpec, DeployContract
-from legged_robots.deploy.errors import MissingFileError
+from legged_robots.deploy.errors import DeployError, MissingFileError
 
 GOALS_SUFFIX = "_goals.npz"
 
@@ -53,7 +62,9 @@ def _read_table(folder: Path, spec: CommandSpec) -> tuple[Path, dict[str, np.nda
     raise MissingFileError(f"{path} is missing: command '{spec.name}' replays it; re-export the policy")
   try:
     with np.load(path, allow_pickle=False) as data:
-      return path, {k: np.asarray(data[k], dtype=np.float64) for k in data.files}
+      return path, {
+        k: data[k].astype(np.float64) if data[k].dtype.kind in "fiu" else data[k] for k in data.files
+      }
   except (OSError, ValueError, zipfile.BadZipFile) as e:
     raise MissingFileError(f"{path} is not a goal table ({e}); re-export the policy") from e
 
@@ -103,3 +114,99 @@ def goal_tables(folder: Path, contract: DeployContract) -> dict[str, np.ndarray]
 def goal_at(goals: np.ndarray, step: int) -> np.ndarray:
   """The command at control step ``step`` of an episode (row step + 1, wrapping)."""
   return goals[(step + 1) % len(goals)]
+
+
+@dataclass(frozen=True)
+class Reference:
+  """A replayed command's reference per goal row: the goal joints' absolute positions and,
+  for whole-body tracking, the links' and root's world poses (module docstring)."""
+
+  joint_names: list[str]
+  joint_pos: np.ndarray  # (steps, joints)
+  link_names: list[str]
+  link_pos_w: np.ndarray | None  # (steps, links, 3)
+  root_pos_w: np.ndarray | None  # (steps, 3)
+  root_quat: np.ndarray | None  # (steps, 4) wxyz
+
+
+def load_reference(folder: Path, contract: DeployContract) -> Reference | None:
+  """The reference of the first replayed command whose table names its joints, else None
+  (an older export: its runs are not scored)."""
+  default = dict(zip(contract.joint_names, contract.default_joint_pos, strict=True))
+  for spec in contract.commands:
+    if spec.goals is None:
+      continue
+    path, table = _read_table(folder, spec)
+    if "joint_names" not in table:
+      continue
+    names = [str(n) for n in table["joint_names"]]
+    goals = load_goals(folder, spec)
+    unknown = sorted(set(names) - set(default))
+    if unknown or goals.shape[1] != 2 * len(names):
+      raise MissingFileError(
+        f"{path}: joint_names {unknown or names} do not match deploy.yaml's joints or the goal "
+        f"width {goals.shape[1]}; re-export the policy"
+      )
+    joint_pos = goals[:, : len(names)] + np.array([default[n] for n in names])
+    links = [str(n) for n in table.get("link_names", [])]
+    return Reference(
+      names, joint_pos, links, *(table.get(k) for k in ("link_pos_w", "root_pos_w", "root_quat"))
+    )
+  return None
+
+
+def _yaw_inverse(quat: np.ndarray, vec: np.ndarray) -> np.ndarray:
+  """(B, 3) world vectors in the heading (yaw-only) frame of the wxyz ``quat``."""
+  w, x, y, z = quat
+  yaw = np.arctan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z))
+  c, s = np.cos(yaw), np.sin(yaw)
+  return np.stack([c * vec[:, 0] + s * vec[:, 1], -s * vec[:, 0] + c * vec[:, 1], vec[:, 2]], axis=1)
+
+
+def heading_relative(pos: np.ndarray, root_pos: np.ndarray, root_quat: np.ndarray) -> np.ndarray:
+  """Link positions (B, 3) in the root's heading frame: x, y from the root, z the height
+  (training's ``mimic.link_states``)."""
+  return _yaw_inverse(root_quat, pos - np.array([root_pos[0], root_pos[1], 0.0]))
+
+
+class TrackingErrors:
+  """A MuJoCo run scored against a ``Reference``: after control step k the robot should be
+  at goal row k + 1 (``goal_at``). Means over steps of |q - q_ref| over the goal joints
+  (rad) and, with links, of each link's distance to its reference in the world and from
+  the root (m), as play reports them."""
+
+  def __init__(self, reference: Reference, model: mujoco.MjModel, qpos_adr: dict[str, int], root_adr: int):
+    self.reference = reference
+    self._joints = np.array([qpos_adr[n] for n in reference.joint_names])
+    self._root = root_adr
+    ids = [mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_BODY, n) for n in reference.link_names]
+    missing = [n for n, i in zip(reference.link_names, ids, strict=True) if i < 0]
+    if missing:
+      raise DeployError(f"the robot MJCF lacks the tracked links {missing}: pass the robot it was trained on")
+    self._bodies = np.array(ids, dtype=int)
+    self._sums = np.zeros(3)
+    self.steps = 0
+
+  def add(self, data: mujoco.MjData, step: int) -> None:
+    """Score the state after control step ``step - 1`` (``step`` steps done)."""
+    ref, row = self.reference, step % len(self.reference.joint_pos)
+    self._sums[0] += np.abs(data.qpos[self._joints] - ref.joint_pos[row]).mean()
+    if ref.link_pos_w is not None and ref.root_pos_w is not None and ref.root_quat is not None:
+      pos, r = data.xpos[self._bodies], self._root
+      self._sums[1] += np.linalg.norm(pos - ref.link_pos_w[row], axis=1).mean()
+      robot = heading_relative(pos, data.qpos[r : r + 3], data.qpos[r + 3 : r + 7])
+      target = heading_relative(ref.link_pos_w[row], ref.root_pos_w[row], ref.root_quat[row])
+      self._sums[2] += np.linalg.norm(robot - target, axis=1).mean()
+    self.steps += 1
+
+  def summary(self) -> dict[str, Any]:
+    n = max(self.steps, 1)
+    links = self.reference.link_pos_w is not None
+    return {
+      "steps": self.steps,
+      "joint_pos_error_rad": self._sums[0] / n,
+      "link_pos_error_world_m": self._sums[1] / n if links else None,
+      "link_pos_error_root_m": self._sums[2] / n if links else None,
+      "tracked_joints": self.reference.joint_names,
+      "tracked_links": self.reference.link_names,
+    }

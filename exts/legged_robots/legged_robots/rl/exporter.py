@@ -144,12 +144,24 @@ def _write_export(
 
 def _export_goal_tables(env: ManagerBasedRlEnv, contract: DeployContract, out_dir: Path) -> None:
   """Motion commands: their goals over one episode from clip time 0, for replay at deployment,
-  and for a full-state start (whole-body tracking) the clip's frame 0 as training places it."""
+  the reference it stands for (to score a run), and for a full-state start (whole-body
+  tracking) the clip's frame 0 as training places it (``deploy.motion_goals``)."""
   for spec in contract.commands:
     term = env.command_manager.get_term(spec.name)
     if not isinstance(term, MotionCommand):
       continue
-    arrays = {"goals": term.goal_table(int(env.max_episode_length)).cpu().numpy().astype(np.float32)}
+    frames = term.clip_frames(int(env.max_episode_length))
+    arrays = {
+      "goals": term.goal(frames).cpu().numpy().astype(np.float32),
+      "joint_names": np.array([term.asset.joint_names[i] for i in term.joint_ids]),
+    }
+    if term.library.body_names:  # the links' reference, to score a run (sim2mujoco)
+      arrays |= {
+        "link_names": np.array(term.library.body_names),
+        "link_pos_w": frames["body_pos_w"].cpu().numpy(),
+        "root_pos_w": frames["root_pos"].cpu().numpy(),
+        "root_quat": frames["root_quat"].cpu().numpy(),
+      }
     if term.cfg.init == "full":
       arrays |= _start_state(term, contract.joint_names).to_npz()
     spec.goals = f"{spec.name}{GOALS_SUFFIX}"

@@ -104,19 +104,25 @@ class MotionCommand(CommandTerm):
     ids = self.joint_ids
     return torch.cat([reference["joint_pos"][:, ids] - default, reference["joint_vel"][:, ids]], dim=1)
 
-  def goal_table(self, num_steps: int, clip_id: int = 0) -> torch.Tensor:
-    """Goals of clip ``clip_id`` at clip times 0, dt, ..., num_steps * dt (deployment replay)."""
+  def clip_frames(self, num_steps: int, clip_id: int = 0) -> dict[str, torch.Tensor]:
+    """Clip ``clip_id`` at clip times 0, dt, ..., num_steps * dt as an episode from clip time
+    0 sees it (deployment): root and links moved so that frame 0's root x, y is on the origin."""
     times = torch.arange(num_steps + 1, device=self.device, dtype=torch.float32) * self.step_dt
     ids = torch.full_like(times, clip_id, dtype=torch.long)
-    return self.goal(self.library.sample(ids, times, loop=self.cfg.loop))
+    state = self.library.sample(ids, times, loop=self.cfg.loop)
+    shift = planar(state["root_pos"][:1])
+    state["root_pos"] = state["root_pos"] - shift
+    if "body_pos_w" in state:
+      state["body_pos_w"] = state["body_pos_w"] - shift.unsqueeze(1)
+    return state
+
+  def goal_table(self, num_steps: int, clip_id: int = 0) -> torch.Tensor:
+    """Goals of clip ``clip_id`` at clip times 0, dt, ..., num_steps * dt (deployment replay)."""
+    return self.goal(self.clip_frames(num_steps, clip_id))
 
   def start_frame(self, clip_id: int = 0) -> dict[str, torch.Tensor]:
-    """Clip ``clip_id``'s frame 0 as an episode from clip time 0 starts it (deployment):
-    the root's x, y on the env origin, everything else the clip's; tensors of one row."""
-    ids = torch.full((1,), clip_id, dtype=torch.long, device=self.device)
-    state = self.library.sample(ids, torch.zeros(1, device=self.device), loop=self.cfg.loop)
-    state["root_pos"] = state["root_pos"] - planar(state["root_pos"])
-    return state
+    """Clip ``clip_id``'s frame 0 as an episode from clip time 0 starts it (``clip_frames``)."""
+    return {k: v[:1] for k, v in self.clip_frames(0, clip_id).items()}
 
   @property
   def command(self) -> torch.Tensor:

@@ -15,11 +15,24 @@ import time
 from pathlib import Path
 from typing import Any
 
+import warp as wp
 from probe_common import parse_g1_args, pelvis_height_summary, stage_main, stage_parser
 from stage_g1_env import FALLEN_HEIGHT, G1_ACTUATORS, G1_INIT_HEIGHT, G1_INIT_JOINT_POS, MJWARP_SETTINGS
 
 DT = 0.005
 DECIMATION = 4
+
+
+@wp.kernel
+def record_root_height(
+  body_q: wp.array(dtype=wp.transform),  # type: ignore[valid-type]
+  bodies_per_env: int,
+  row: int,
+  height: wp.array2d(dtype=wp.float32),  # type: ignore[valid-type]
+):
+  """height[row, env] = z of env's first body (the pelvis)."""
+  env = wp.tid()
+  height[row, env] = wp.transform_get_translation(body_q[env * bodies_per_env]).z
 
 
 def match_value(name: str, table: dict[str, Any], default: Any) -> Any:
@@ -30,8 +43,6 @@ def match_value(name: str, table: dict[str, Any], default: Any) -> Any:
 def run(g1_xml: Path, num_envs: int, steps: int, device: str) -> dict[str, Any]:
   """Build ``num_envs`` G1s with Newton, hold the default pose for ``steps`` control steps."""
   import newton
-  import torch
-  import warp as wp
 
   gains = {p: group[1:] for group in G1_ACTUATORS.values() for p in group[0]}
   g1 = newton.ModelBuilder()
@@ -74,7 +85,7 @@ def run(g1_xml: Path, num_envs: int, steps: int, device: str) -> dict[str, Any]:
 
   def control_step():
     nonlocal state_0, state_1
-    for _ in range(DECIMATION):
+    for _ in range(DECIMATION):  # an even count: the state buffers end where they began (graph-safe)
       state_0.clear_forces()
       solver.step(state_0, state_1, control, None, DT)
       state_0, state_1 = state_1, state_0
@@ -83,21 +94,34 @@ def run(g1_xml: Path, num_envs: int, steps: int, device: str) -> dict[str, Any]:
   control_step()  # compiles the kernels
   wp.synchronize_device(device)
   findings["first_step_s"] = round(time.monotonic() - start, 1)
-  # the root body's z in body_q (num_envs * bodies_per_env rows of xyz + quaternion)
+  graph = None
+  if wp.get_device(device).is_cuda:  # one CUDA graph per control step, as Isaac Lab does
+    try:
+      with wp.ScopedCapture(device=device) as capture:
+        control_step()
+      graph = capture.graph
+    except Exception as exc:  # then time plain launches, and say so in the findings
+      findings["cuda_graph_error"] = f"{type(exc).__name__}: {exc}"
+  findings["cuda_graph"] = graph is not None
   bodies_per_env = model.body_count // num_envs
-  heights = []
+  height = wp.zeros((steps, num_envs), dtype=wp.float32, device=device)
   start = time.monotonic()
-  for _ in range(steps):
-    control_step()
-    heights.append(wp.to_torch(state_0.body_q)[::bodies_per_env, 2].clone())
+  for row in range(steps):
+    if graph is None:
+      control_step()
+    else:
+      wp.capture_launch(graph)
+    # recorded on Warp's stream, behind the step it measures
+    wp.launch(
+      record_root_height, dim=num_envs, inputs=[state_0.body_q, bodies_per_env, row, height], device=device
+    )
   wp.synchronize_device(device)
   elapsed = time.monotonic() - start
-  height = torch.stack(heights)
   findings.update(
     steps=steps,
     env_steps_per_s=round(steps * num_envs / elapsed),
     physics_steps_per_s=round(steps * num_envs * DECIMATION / elapsed),
-    **pelvis_height_summary(height, DECIMATION * DT, FALLEN_HEIGHT),
+    **pelvis_height_summary(wp.to_torch(height), DECIMATION * DT, FALLEN_HEIGHT),
   )
   return findings
 

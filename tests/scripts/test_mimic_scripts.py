@@ -153,3 +153,13 @@ def test_tracking_play_reports_link_errors_and_films_the_reference(tracking_expo
   assert 0.0 < mimic["link_pos_error_root_m"] < 1.0 and 0.0 < mimic["link_pos_error_world_m"] < 2.0
   assert 0.0 <= mimic["success_rate"] <= 1.0
   assert (out / "video.mp4").stat().st_size > 0 and (out / "mimic_joints.png").is_file()
+
+
+def test_tracking_export_passes_sim2sim_parity(tracking_export):
+  script = ROOT / "scripts" / "st_rl" / "sim2sim.py"
+  parity = subprocess.run(
+    [sys.executable, str(script), "--task", TRACKING, "--policy", str(tracking_export)],
+    env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=600,
+  )  # fmt: skip
+  assert parity.returncode == 0, parity.stdout[-3000:] + parity.stderr[-3000:]
+  assert "motion_goal" in parity.stdout

@@ -18,6 +18,14 @@ so imports, env and runner creation of EVERY session count (conservative); evalu
 Exit status: 0 a checkpoint passed within --max-wall-min (its policy is exported to
 RUN_DIR/walking_policy), 1 none did, 2 bad input, 3 session budget used (run again).
 Writes RUN_DIR/{state.json, results.json, time_to_walk.png, train/ (checkpoints, TensorBoard)}.
+
+Several GPUs: one process per GPU under torchrun, --num_envs per process; the ranks train
+together (gradients all-reduced, as train.py --distributed), rank 0 evaluates, keeps
+state.json and decides, and the other ranks follow its decisions. Resume the same way.
+    torchrun --standalone --nproc_per_node 2 benchmarks/time_to_walk.py --distributed \
+        --task Flat-G1 --run-dir runs/ttw_2gpu --num_envs 8192
+torchrun reports any non-zero status as its own failure: read the verdict from the last
+[ttw] lines or RUN_DIR/results.json ("status": walked, not_walking or in_progress).
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ from legged_robots.evaluation.time_to_walk import (
 )
 from legged_robots.rl.cli import configure_headless_gl, run_main
 
+_TORCHRUN = "torchrun --standalone --nproc_per_node N benchmarks/time_to_walk.py --distributed ..."
 # The session clock starts here: torch and mjlab are imported later (in main), and counted.
 _START = time.perf_counter()
 
@@ -59,6 +68,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
   add("--device", help="cpu or cuda:N (default: cuda:0 if available, else cpu)")
   add("--seed", type=int, help="seed of env and agent (default: the agent cfg's)")
   add("--print-every", type=int, default=10, help="iterations between progress lines")
+  add("--distributed", action="store_true", help="one process per GPU under torchrun (module docstring)")
   add("overrides", nargs="*", help="key=value overrides of env.* / agent.*, as in train.py")
   args = parser.parse_intermixed_args(argv)
   for name in ("num_envs", "eval_envs", "eval_every", "print_every", "max_iterations"):
@@ -107,9 +117,17 @@ def finish(run_dir: Path, state: RunState, limits: Limits, action: Action) -> in
 def main() -> int:
   args = parse_args()
   configure_headless_gl()  # before anything imports mjlab
+  from legged_robots.rl.distributed import broadcast_object, device_for, launched_rank, parameter_checksum
   from legged_robots.rl.task_cfg import checked_overrides, require_task, resolve_device
 
   checked_overrides(args.overrides)
+  rank = launched_rank(args.distributed, _TORCHRUN)
+  device = resolve_device(args.device)
+  if args.distributed:
+    from legged_robots.rl.distributed import init_process_group
+
+    device = device_for(rank, args.device)
+    init_process_group(rank, device)
   settings = Settings(
     task=args.task,
     num_envs=args.num_envs,
@@ -118,30 +136,41 @@ def main() -> int:
     episode_s=args.episode_s,
     max_fall=args.max_fall,
     max_lin_err=args.max_lin_err,
-    device=resolve_device(args.device),
+    device=device,  # rank 0's (the other ranks take rank 0's state)
     seed=args.seed,
     overrides=tuple(args.overrides),
+    nproc=rank.world_size,
   )
   limits = Limits(args.budget_s, args.max_wall_min * 60.0, args.max_iterations)
-  state = new_or_resumed_state(args.run_dir, settings)
   require_task(settings.task)
+  # Rank 0 reads (or starts) the run; a bad state.json stops it with exit 2, and torchrun
+  # then stops the other ranks.
+  state = broadcast_object(new_or_resumed_state(args.run_dir, settings) if rank.is_main else None, rank)
+
+  def decide(elapsed_s: float, progressed: bool) -> Action:
+    """Rank 0's next step, on every rank."""
+    return broadcast_object(next_action(state, limits, elapsed_s, progressed) if rank.is_main else None, rank)
+
   steps = (Action.EVALUATE, Action.TRAIN)
-  action = next_action(state, limits, time.perf_counter() - _START, progressed=False)
+  action = decide(time.perf_counter() - _START, progressed=False)
   if action in steps:
     from legged_robots.evaluation.walk_session import Session
 
-    session = Session(args.run_dir, limits, state, args.print_every, _START)
+    session = Session(args.run_dir, limits, state, args.print_every, _START, rank=rank)
     try:
       progressed = False
-      while (action := next_action(state, limits, session.elapsed(), progressed)) in steps:
-        if action is Action.EVALUATE:
-          session.evaluate()
-        else:
+      while (action := decide(session.elapsed(), progressed)) in steps:
+        if action is Action.TRAIN:
           session.train_chunk()
+        elif rank.is_main:
+          session.evaluate()
         progressed = True
+      if rank.world_size > 1:  # equal on all ranks: they trained one policy together
+        checksum = parameter_checksum(*session.runner.policy_modules())
+        print(f"[ttw] rank {rank.rank}/{rank.world_size}: parameter checksum {checksum:.12e}", flush=True)
     finally:
       session.close()
-  return finish(args.run_dir, state, limits, action)
+  return broadcast_object(finish(args.run_dir, state, limits, action) if rank.is_main else None, rank)
 
 
 if __name__ == "__main__":

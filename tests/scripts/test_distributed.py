@@ -31,7 +31,7 @@ def _torchrun(script: str, *args: str) -> subprocess.CompletedProcess:
 
 def _checksums(stdout: str) -> dict[str, str]:
   """Rank -> parameter checksum; the two ranks must agree."""
-  sums = dict(re.findall(r"rank (\d)/2: parameter checksum (\S+)", stdout))
+  sums = dict(re.findall(r"rank (\d)/2: parameter checksum ([-+.0-9e]+)", stdout))
   assert set(sums) == {"0", "1"} and sums["0"] == sums["1"], sums
   return sums
 

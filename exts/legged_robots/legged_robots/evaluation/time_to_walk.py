@@ -46,6 +46,8 @@ class Settings:
   seed: int | None
   """None: the agent cfg's seed."""
   overrides: tuple[str, ...]
+  nproc: int = 1
+  """Training processes (one GPU each) under torchrun; num_envs is per process."""
 
 
 @dataclass(frozen=True)

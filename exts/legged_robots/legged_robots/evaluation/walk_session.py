@@ -5,6 +5,11 @@ then a separate eval env, and runs training chunks and evaluations as
 ``time_to_walk.next_action`` decides, saving ``state.json`` after every step. Its clock:
 training wall-clock = wall-clock of earlier sessions + this process's time since
 ``start`` - this session's evaluation time.
+
+Under torchrun (``settings.nproc`` processes) every rank trains its own envs with the
+gradients all-reduced; rank 0 alone evaluates, keeps ``state.json`` and writes the run
+folder; the other ranks train with no folder and keep only the checkpoint list (the
+iteration count), as the benchmark broadcasts rank 0's decisions to them.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from legged_robots.evaluation.time_to_walk import (
 from legged_robots.evaluation.walk_eval import eval_env_cfg, evaluate_first_episodes
 from legged_robots.rl import checkpoint as ckpt
 from legged_robots.rl.cfg_yaml import dump_cfg
+from legged_robots.rl.distributed import Rank, device_for
 from legged_robots.rl.progress import IterationStats
 from legged_robots.rl.runner import runner_class
 from legged_robots.rl.task_cfg import apply_cfg_overrides, checked_overrides, load_task_cfgs, policy_io_sizes
@@ -54,18 +60,25 @@ class Session:
     print_every: int,
     start: float,
     train_subdir: str = "train",
+    rank: Rank | None = None,
   ) -> None:
     """start: time.perf_counter() when the process's clock started (before heavy imports);
     train_subdir: the runner's folder inside run_dir ("." makes run_dir itself a normal run
-    folder, as the hyperparameter study's trials are)."""
+    folder, as the hyperparameter study's trials are); rank: this process under torchrun."""
     self.run_dir, self.limits, self.state, self.print_every = run_dir, limits, state, print_every
     self.train_subdir = train_subdir
     self.start = start
     self.settings = state.settings
+    self.rank = rank or Rank()
+    self.device = (
+      device_for(self.rank, self.settings.device) if self.settings.nproc > 1 else self.settings.device
+    )
     self.base_wall_s, self.eval_s = state.train_wall_s, 0.0
     self.first_chunk, self.chunk_end = True, -1
     self.envs: list = []
     self._build_training()
+    if not self.rank.is_main:
+      return
     state.session_starts.append((self.base_wall_s, self.elapsed()))
     state.train_wall_s = self.train_wall()
     save_state(state, run_dir)
@@ -84,15 +97,21 @@ class Session:
     apply_cfg_overrides(cfgs, checked_overrides(list(s.overrides)))
     cfgs.agent.save_interval = NEVER
     cfgs.agent.logger = "tensorboard"
+    self.seed = cfgs.agent.seed  # the eval env's seed derives from rank 0's
+    cfgs.agent.seed += self.rank.rank  # each process simulates its own envs
     cfgs.env.seed = cfgs.agent.seed
-    env = env_class(s.task)(cfg=cfgs.env, device=s.device)
+    env = env_class(s.task)(cfg=cfgs.env, device=self.device)
     self.envs.append(env)
     wrapped = RslRlVecEnvWrapper(env, clip_actions=cfgs.agent.clip_actions)
     train_dir = self.run_dir / self.train_subdir
-    self.runner = runner_class(cfgs.agent)(wrapped, asdict(cfgs.agent), s.task, str(train_dir), s.device)
+    log_dir = str(train_dir) if self.rank.is_main else None  # ranks > 0 write nothing
+    self.runner = runner_class(cfgs.agent)(wrapped, asdict(cfgs.agent), s.task, log_dir, self.device)
     self.runner.logger.print_progress = False
-    self.runner.logger.on_iteration = self._on_iteration
+    if self.rank.is_main:
+      self.runner.logger.on_iteration = self._on_iteration
     if not self.state.checkpoints:
+      if not self.rank.is_main:
+        return
       dump_cfg(cfgs.env, train_dir / "params" / "env.yaml")  # so that play.py can load the run
       dump_cfg(cfgs.agent, train_dir / "params" / "agent.yaml")
       return
@@ -106,8 +125,8 @@ class Session:
     s = self.settings
     play = load_task_cfgs(s.task, play=True).env
     cfg = eval_env_cfg(play, self.cfgs.env, s.eval_envs, s.episode_s)
-    cfg.seed = self.cfgs.agent.seed + 1  # a random stream apart from training's
-    env = env_class(s.task)(cfg=cfg, device=s.device)
+    cfg.seed = self.seed + s.nproc  # a random stream apart from every rank's training
+    env = env_class(s.task)(cfg=cfg, device=self.device)
     self.envs.append(env)
     self.eval_wrapped = RslRlVecEnvWrapper(env, clip_actions=self.cfgs.agent.clip_actions)
 
@@ -122,7 +141,7 @@ class Session:
     self.state.eval_wall_s += seconds
 
   def _sync(self) -> None:
-    if self.settings.device.startswith("cuda"):
+    if self.device.startswith("cuda"):
       torch.cuda.synchronize()
 
   def _on_iteration(self, stats: IterationStats) -> None:
@@ -150,18 +169,18 @@ class Session:
     self.runner.current_learning_iteration += 1
     self.first_chunk = False
     file = str(Path(self.train_subdir, f"model_{self.chunk_end}.pt"))
-    if not (self.run_dir / file).is_file():
-      raise RuntimeError(f"the runner did not write {file}")
     state.train_wall_s = self.train_wall()
     state.checkpoints.append(CheckpointRecord(self.chunk_end, file, state.train_wall_s))
+    if not self.rank.is_main:
+      return
+    if not (self.run_dir / file).is_file():
+      raise RuntimeError(f"the runner did not write {file}")
     save_state(state, self.run_dir)
 
   def evaluate(self) -> None:
     record = self.state.checkpoints[-1]
     t0 = time.perf_counter()
-    summary = evaluate_first_episodes(
-      self.eval_wrapped, self.runner.get_inference_policy(self.settings.device)
-    )
+    summary = evaluate_first_episodes(self.eval_wrapped, self.runner.get_inference_policy(self.device))
     self._sync()
     seconds = time.perf_counter() - t0
     self._add_eval_time(seconds)

@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TypeVar
 
 import torch
 import torch.distributed as dist
 from torch import nn
 
 from legged_robots.rl.errors import StRlError
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,16 @@ def init_process_group(rank: Rank, device: str) -> None:
   if device.startswith("cuda"):
     torch.cuda.set_device(rank.local_rank)
   dist.init_process_group(backend=backend, rank=rank.rank, world_size=rank.world_size)
+
+
+def broadcast_object(value: T | None, rank: Rank) -> T:
+  """Rank 0's value (not None) on every rank; the others pass None. Pickled: for small
+  objects such as a decision."""
+  box = [value]
+  if rank.world_size > 1:
+    dist.broadcast_object_list(box, src=0)
+  assert box[0] is not None, "rank 0 broadcast None"
+  return box[0]
 
 
 def normalizers(*modules: nn.Module) -> list[nn.Module]:

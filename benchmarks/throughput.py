@@ -19,6 +19,8 @@ A task spec is [RUNNER:]TASK[overrides]:
 --repeat R runs the whole list R times interleaved (A B A B ...), then prints one summary
 line per (task, num_envs): the median of each rate and train_sps's ratio to the first
 task's median (single runs vary by ~20 % on a GPU; medians make comparisons honest).
+--summarize FILE prints that summary for the rows of an --out file (e.g. the rows of
+several invocations appended to one file; the first task seen is the reference).
 
 --nproc N runs every row as N processes of this host under torchrun (one GPU each,
 cuda:<local_rank>; gloo on CPU), training all-reduced as train.py --distributed. Several
@@ -44,6 +46,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from legged_robots.rl.cli import run_main
@@ -314,6 +317,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
   add("--nproc", type=int, default=1, help="processes per row under torchrun (one GPU each)")
   add("--distributed", action="store_true", help="this process is one rank of a torchrun launch")
   add("--out", default=None, help="append JSON lines here")
+  add("--summarize", metavar="FILE", help="print the summary of the rows in FILE (an --out file) and exit")
   add("--one", action="store_true", help=argparse.SUPPRESS)
   args = parser.parse_args(argv)
   for name in ("num_envs", "steps", "iters", "repeat", "nproc"):
@@ -330,8 +334,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
   return args
 
 
+def read_rows(path: str) -> list[dict]:
+  """The measured rows of an --out file (its summary lines left out)."""
+  try:
+    lines = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+  except (OSError, ValueError) as e:
+    raise StRlError(f"--summarize {path}: not a throughput --out file ({e}).") from None
+  rows = [row for row in lines if not (isinstance(row, dict) and "summary" in row)]
+  if not rows or not all(isinstance(row, dict) and {"task", "num_envs", *RATES} <= set(row) for row in rows):
+    raise StRlError(
+      f"--summarize {path}: no throughput rows (JSON lines with task, num_envs, {', '.join(RATES)})."
+    )
+  return rows
+
+
 def main() -> int:
   args = parse_args()
+  if args.summarize:
+    rows = read_rows(args.summarize)
+    for line in summarize(rows, list(dict.fromkeys(row["task"] for row in rows))):
+      print(json.dumps(line), flush=True)
+    return 0
   if args.one or args.distributed:
     result = measure(args.tasks[0], args.num_envs[0], args.device, args.steps, args.iters, args.distributed)
     if result is not None:

@@ -52,6 +52,19 @@ def test_even_run_counts_take_the_mean_of_the_middle_two():
   assert summary["B"]["train_sps_ratio"] == 1.0
 
 
+def test_summarize_reads_the_rows_of_out_files(tmp_path):
+  rows = [_row("A", 8, 100.0), _row("B", 8, 90.0), _row("A", 8, 110.0), _row("B", 8, 120.0)]
+  out = tmp_path / "rows.jsonl"
+  old_summary = {"summary": "median", "task": "A", "num_envs": 8, "train_sps": 1.0}
+  out.write_text("\n".join(json.dumps(r) for r in [*rows[:2], old_summary, *rows[2:]]) + "\n")
+  result = _run("--summarize", str(out), timeout=120)
+  lines = [json.loads(line) for line in result.stdout.splitlines()]
+  assert lines == throughput.summarize(rows, ["A", "B"]) and lines[1]["train_sps_ratio"] == 1.0
+  out.write_text('{"task": "A"}\n')
+  result = _run("--summarize", str(out), timeout=120)
+  assert result.returncode == 2 and "no throughput rows" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_task_specs_name_runner_task_and_overrides():
   assert throughput.parse_spec("Flat-G1") == ("st_rl", "Flat-G1", [])
   assert throughput.parse_spec("skrl:Flat-G1[a.b=1 c=x]") == ("skrl", "Flat-G1", ["a.b=1", "c=x"])

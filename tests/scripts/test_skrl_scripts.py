@@ -122,6 +122,33 @@ def test_play_writes_metrics_and_export(trained):
   assert 0.0 <= metrics["fall_rate"] <= 1.0 and set(metrics["rewards"])
 
 
+@pytest.mark.parametrize(
+  ("task", "algorithm", "experiment"),
+  [
+    ("Mimic-Flat-G1", "PPO", "g1_mimic_flat"),
+    ("Tracking-Flat-G1", "PPO", "g1_tracking_flat"),
+    ("AmpMimic-Flat-G1", "AMP", "g1_amp_mimic_flat"),
+  ],
+)
+def test_mimic_and_tracking_tasks_train_an_skrl_iteration_and_export_their_goals(
+  tmp_path, task, algorithm, experiment
+):
+  small = ["agent.motion_dataset.memory_size=2048", "agent.reply_buffer.memory_size=4096"]
+  args = ["--algorithm", algorithm, "--max_iterations", "1", *FAST, *(small if algorithm == "AMP" else [])]
+  result = _run("train.py", tmp_path, *args, task=task)
+  assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+  (run_dir,) = (tmp_path / experiment).iterdir()
+  state = torch.load(run_dir / "model_0.pt", weights_only=False)
+  assert state["st_gym"]["algorithm"] == algorithm and state["st_gym"]["iteration"] == 0
+  from legged_robots.deploy import DeployContract
+
+  contract = DeployContract.load(run_dir / "exported" / "deploy.yaml")
+  (motion,) = [c for c in contract.commands if c.name == "motion"]  # the goal table ships
+  assert motion.goals == "motion_goals.npz" and (run_dir / "exported" / motion.goals).is_file()
+  onnx = ort.InferenceSession(str(run_dir / "exported" / "policy.onnx"))
+  assert onnx.get_inputs()[0].shape[-1] == state["st_gym"]["obs_dim"]
+
+
 def test_amp_trains_and_checkpoints_its_discriminator(tmp_path):
   log_root = tmp_path / "logs"
   small = [

@@ -132,12 +132,15 @@ def test_overrides_reach_the_skrl_cfg_typed():
 def test_every_task_lists_its_skrl_agents():
   for task in task_ids():
     agents = skrl_agents(task)
-    if task.startswith(("Flat-", "Rough-", "Amp-")):
+    if task.startswith(("Flat-", "Rough-", "Amp-", "Mimic-", "AmpMimic-", "Tracking-")):
       assert {"skrl_ppo", "skrl_ppo_lstm"} <= set(agents), task
-      assert ("skrl_amp" in agents) == task.startswith("Amp-"), task
+      assert ("skrl_amp" in agents) == task.startswith(("Amp-", "AmpMimic-")), task
   flat = skrl_agents("Flat-G1")["skrl_ppo"]()
   assert flat.agent.experiment.directory == load_agent_cfg("Flat-G1").experiment_name == "g1_flat"
   assert flat.max_iterations == load_agent_cfg("Flat-G1").max_iterations
   lstm = skrl_agents("Rough-Go1-Play")["skrl_ppo_lstm"]()
   assert lstm.recurrent and lstm.agent.experiment.directory == "go1_rough"
   assert skrl_agents("Amp-Flat-G1")["skrl_amp"]().algorithm == "AMP"
+  tracking = skrl_agents("Tracking-Flat-G1")["skrl_ppo"]()
+  assert tracking.agent.experiment.directory == "g1_tracking_flat" and tracking.max_iterations == 10000
+  assert skrl_agents("AmpMimic-Flat-G1-Play")["skrl_amp"]().agent.experiment.directory == "g1_amp_mimic_flat"

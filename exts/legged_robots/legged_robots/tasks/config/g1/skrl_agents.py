@@ -1,6 +1,8 @@
-"""skrl agents of the G1 tasks: ``skrl_ppo`` (and ``skrl_ppo_lstm``) on the velocity and AMP
-tasks, ``skrl_amp`` on the AMP tasks. Each uses the experiment folder name and run length
-of the task's st_rl agent, so ``logs/skrl/g1_flat`` sits beside ``logs/st_rl/g1_flat``."""
+"""skrl agents of the G1 tasks: ``skrl_ppo`` (and ``skrl_ppo_lstm``) on every task (velocity,
+AMP, mimic, tracking), ``skrl_amp`` on the AMP tasks (AmpMimic included). Each uses the
+experiment folder name and run length of the task's st_rl agent, so ``logs/skrl/g1_flat``
+sits beside ``logs/st_rl/g1_flat``. The st_rl agents of all these tasks share one PPO table
+(``st_rl_ppo_runner_cfg``), so one PPO YAML serves them all."""
 
 from pathlib import Path
 
@@ -15,3 +17,7 @@ for _suffix in ("", "-23DoF"):
   skrl_agents_for(f"Rough-G1{_suffix}", PPO_YAML)
   skrl_agents_for(f"Amp-Flat-G1{_suffix}", PPO_YAML, AMP_YAML)
   skrl_agents_for(f"Amp-Rough-G1{_suffix}", PPO_YAML, AMP_YAML)
+  skrl_agents_for(f"Mimic-Flat-G1{_suffix}", PPO_YAML)
+  skrl_agents_for(f"Mimic-Rough-G1{_suffix}", PPO_YAML)
+skrl_agents_for("AmpMimic-Flat-G1", PPO_YAML, AMP_YAML)
+skrl_agents_for("Tracking-Flat-G1", PPO_YAML)

@@ -18,7 +18,7 @@ Modes (-m MODE, or as the first word):
          (-- --policy DIR instead of -n TASK)
   list   table of registered tasks                   scripts/list_envs.py
   study  Optuna hyperparameter study (task from the study file)  scripts/inves_train.py
-         (-- --study NAME|FILE, default flat_g1_ttw; --budget-s 540 per 10-minute command; docs/study.md)
+         (-- --study NAME|FILE, default flat_g1_ttw; --budget-s 510 per 10-minute command; docs/study.md)
   test   lint, type check and the full test suite (what CI runs)
 
 Options:

@@ -1,6 +1,6 @@
 """Hyperparameter study: an Optuna search over st_rl training runs that walk faster.
 
-    python scripts/inves_train.py --study flat_g1_ttw [--budget-s 540] [--n-trials 8] \
+    python scripts/inves_train.py --study flat_g1_ttw [--budget-s 510] [--n-trials 8] \
         [--storage postgresql://user:pw@host/db] [--pruner median|hyperband|none] [key=value ...]
 
 --study is a search-space YAML, or the name of one in scripts/st_rl/conf/study/ (format:

@@ -252,10 +252,14 @@ class StudyRun:
       lock.release()
 
   def steps(self, trial: Trial, session: Session, limits: Limits) -> tuple[Outcome, float]:
-    """Train and evaluate as next_action says, reporting every evaluation."""
+    """Train and evaluate as next_action says, reporting every evaluation. As in the
+    benchmark, the first step after the session is built always runs: a trial whose env
+    was just built is not paused before it advanced (the budget's margin covers one step)."""
     state = session.state
+    progressed = False
     while True:
-      action = next_action(state, limits, self.elapsed(), progressed=True)
+      action = next_action(state, limits, self.elapsed(), progressed)
+      progressed = True
       if action is Action.PAUSE:
         return Outcome.PAUSED, math.nan
       if action is Action.TRAIN:

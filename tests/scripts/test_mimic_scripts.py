@@ -163,3 +163,20 @@ def test_tracking_export_passes_sim2sim_parity(tracking_export):
   )  # fmt: skip
   assert parity.returncode == 0, parity.stdout[-3000:] + parity.stderr[-3000:]
   assert "motion_goal" in parity.stdout
+
+
+@pytest.mark.parametrize(
+  ("task", "override", "message"),
+  [
+    (TRACKING, "env.motion.body_names=[pelvis]", r"track_link_exp: bodies \['left_hip_roll_link'.*add them"),
+    (TASK, "env.commands.base_velocity.motion_command=nope", "velocity command: motion_command 'nope'"),
+  ],
+)
+def test_a_term_that_does_not_fit_the_task_is_bad_input(tmp_path, task, override, message):
+  import re
+
+  log_root = tmp_path / "logs"
+  result = _run("train.py", log_root, "--num_envs", "2", "--max_iterations", "1", override, task=task)
+  assert result.returncode == 2, result.stderr[-3000:]
+  assert "Traceback" not in result.stderr and re.search(f"error: {message}", result.stderr), result.stderr
+  assert not log_root.exists()

@@ -143,19 +143,21 @@ def script_parser(
 
 
 def run_main(main: Callable[[], object]) -> None:
-  """Run main; a StRlError or a bad motion file (found when an env with reference motions
-  is built) becomes one 'error:' line on stderr and exit status 2."""
+  """Run main; a StRlError, a bad motion file or a term that does not fit the task (found
+  when the env is built) becomes one 'error:' line on stderr and exit status 2."""
   try:
     main()
   except StRlError as e:
     print(f"error: {e}", file=sys.stderr)
     sys.exit(2)
   except Exception as e:
-    # refmotion_manager is imported by then (the env was being built); imported here so
-    # that this module stays free of mujoco before the OpenGL backend is chosen.
+    # refmotion_manager and the tasks are imported by then (the env was being built);
+    # imported here so that this module stays free of mujoco before the OpenGL backend is
+    # chosen.
+    from legged_robots.tasks.errors import TermCfgError
     from refmotion_manager import MotionFormatError
 
-    if not isinstance(e, MotionFormatError):
+    if not isinstance(e, (MotionFormatError, TermCfgError)):
       raise
     print(f"error: {e}", file=sys.stderr)
     sys.exit(2)

@@ -21,6 +21,7 @@ from mjlab.tasks.velocity.mdp.velocity_command import UniformVelocityCommand as 
 from mjlab.tasks.velocity.mdp.velocity_command import UniformVelocityCommandCfg as _MjlabCommandCfg
 from mjlab.utils.lab_api.math import quat_apply_inverse, wrap_to_pi
 
+from legged_robots.tasks.errors import TermCfgError
 from legged_robots.tasks.mdp.motion_command import MotionCommand
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ class UniformVelocityCommandCfg(_MjlabCommandCfg):
 
   def build(self, env: ManagerBasedRlEnv) -> UniformVelocityCommand:
     if self.init_velocity_prob > 0.0:
-      raise ValueError(
+      raise TermCfgError(
         "st_gym's UniformVelocityCommand does not start envs at their commanded velocity "
         f"(init_velocity_prob={self.init_velocity_prob}); use mjlab's "
         "mjlab.tasks.velocity.mdp.UniformVelocityCommandCfg for that."
@@ -82,7 +83,7 @@ class UniformVelocityCommand(_MjlabCommand):
       manager, name = self._env.command_manager, str(self.cfg.motion_command)
       term = manager.get_term(name) if name in manager.active_terms else None
       if not isinstance(term, MotionCommand):
-        raise ValueError(
+        raise TermCfgError(
           f"velocity command: motion_command '{name}' is not a MotionCommand of this task "
           f"(commands: {manager.active_terms}); name the motion command or set motion_command=None"
         )

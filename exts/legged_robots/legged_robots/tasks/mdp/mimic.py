@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Literal
 import torch
 from mjlab.utils.lab_api.math import quat_apply_inverse, yaw_quat
 
+from legged_robots.tasks.errors import TermCfgError
 from legged_robots.tasks.mdp.motion_command import MotionCommand, planar, resolve_joints
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ LinkField = Literal["pos", "vel"]
 def _motion(env: ManagerBasedRlEnv, command_name: str) -> MotionCommand:
   term = env.command_manager.get_term(command_name)
   if not isinstance(term, MotionCommand):
-    raise ValueError(f"command '{command_name}' is a {type(term).__name__}, not a MotionCommand")
+    raise TermCfgError(f"command '{command_name}' is a {type(term).__name__}, not a MotionCommand")
   return term
 
 
@@ -67,7 +68,7 @@ class _adaptive_exp:
     lo, hi = p.get("sigma_range") or (p["sigma"], p["sigma"])
     if not 0.0 < lo <= hi:
       name = type(self).__name__
-      raise ValueError(f"{name}: sigma range ({lo}, {hi}) must satisfy 0 < min <= max")
+      raise TermCfgError(f"{name}: sigma range ({lo}, {hi}) must satisfy 0 < min <= max")
     self._bounds = (lo, hi)
     self._adaptive = p.get("sigma_range") is not None
     self._sigma = torch.full((env.num_envs,), float(p["sigma"]), device=env.device).clamp_(lo, hi)
@@ -111,7 +112,7 @@ def resolve_links(
   library = motion.library.body_names
   missing = [b for b in body_names if b not in library or b not in motion.asset.body_names]
   if missing or not body_names:
-    raise ValueError(
+    raise TermCfgError(
       f"{what}: bodies {missing or list(body_names)} are not served by the motion library "
       f"(env.motion.body_names={list(library)}) or not on the robot; add them to "
       "env.motion.body_names (the library computes their poses by forward kinematics)"
@@ -194,7 +195,7 @@ class tracking_error_adaptive_termination:
     motion = _motion(env, p["command_name"])
     self._ids = resolve_joints(motion.asset, tuple(p["joint_names"]), "tracking_error_adaptive_termination")
     if not 0.0 < p["min_error"] <= p["max_error"]:
-      raise ValueError(
+      raise TermCfgError(
         f"tracking termination: need 0 < min_error <= max_error, got {p['min_error']}, {p['max_error']}"
       )
 

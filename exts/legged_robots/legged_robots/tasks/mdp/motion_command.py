@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Literal
 import torch
 from mjlab.managers.command_manager import CommandTerm, CommandTermCfg
 
+from legged_robots.tasks.errors import TermCfgError
 from legged_robots.tasks.mdp.motion_sampling import FailureAdaptiveSampler
 from legged_robots.tasks.motion import motion_library
 
@@ -37,7 +38,7 @@ def resolve_joints(asset: Entity, patterns: tuple[str, ...], what: str) -> list[
   """Entity joint ids matched by any of ``patterns`` (entity order); none is an error."""
   ids = [i for i, name in enumerate(asset.joint_names) if any(re.fullmatch(p, name) for p in patterns)]
   if not ids:
-    raise ValueError(
+    raise TermCfgError(
       f"{what}: joint patterns {list(patterns)} match no joint; joints: {list(asset.joint_names)}"
     )
   return ids

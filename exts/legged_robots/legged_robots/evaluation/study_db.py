@@ -73,7 +73,8 @@ def _differences(saved: dict, current: dict) -> list[str]:
 def load_or_create(
   storage: optuna.storages.RDBStorage, name: str, spec: StudySpec, seed: int | None
 ) -> optuna.Study:
-  """The study ``name``, created if new; StRlError if it exists with another search space."""
+  """The study ``name``, created if new (spec.enqueue's trials queued first); StRlError if
+  it exists with another search space."""
   sampler = optuna.samplers.TPESampler(n_startup_trials=spec.tpe_startup_trials, seed=seed)
   current = spec.identity()
   if name in {s.study_name for s in storage.get_all_studies()}:
@@ -90,6 +91,8 @@ def load_or_create(
     study_name=name, storage=storage, direction="minimize", sampler=sampler, pruner=make_pruner(spec)
   )
   study.set_user_attr(SPEC_ATTR, current)
+  for params in spec.enqueue:
+    study.enqueue_trial(params)
   return study
 
 

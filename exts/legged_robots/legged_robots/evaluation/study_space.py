@@ -95,11 +95,13 @@ class StudySpec:
   study of 8 trials a random search)."""
   overrides: tuple[str, ...] = ()
   """Fixed overrides of every trial."""
+  enqueue: tuple[dict[str, Any], ...] = ()
+  """Trials queued, as given, when the study is created (e.g. the defaults: a baseline)."""
 
   def identity(self) -> dict[str, Any]:
     """What decides a trial's value; a resumed study must have the same."""
     data = asdict(self)
-    for name in ("pruner", "n_trials", "tpe_startup_trials"):  # may change between commands
+    for name in ("pruner", "n_trials", "tpe_startup_trials", "enqueue"):  # may change between commands
       data.pop(name)
     return json.loads(json.dumps(data))
 
@@ -210,6 +212,9 @@ def load_study_spec(path: Path) -> StudySpec:
   overrides = data.get("overrides") or []
   if not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides):
     raise _bad(path, f"overrides must be a list of key=value strings, got {overrides!r}")
+  queued = data.get("enqueue") or []
+  if not isinstance(queued, list):
+    raise _bad(path, f"enqueue must be a list of {{key: value}} trials, got {queued!r}")
   spec = StudySpec(
     task=str(data["task"]),
     objective=data["objective"],
@@ -219,8 +224,30 @@ def load_study_spec(path: Path) -> StudySpec:
     n_trials=int(_number(data.get("n_trials", 8), path, "n_trials", integer=True)),
     tpe_startup_trials=int(_number(data.get("tpe_startup_trials", 4), path, "tpe_startup_trials", True)),
     overrides=tuple(overrides),
+    enqueue=tuple(_mapping(q, path, f"enqueue[{i}]") for i, q in enumerate(queued)),
   )
+  for i, trial in enumerate(spec.enqueue):
+    _check_enqueued(trial, spec.params, path, f"enqueue[{i}]")
   return spec
+
+
+def _check_enqueued(trial: dict[str, Any], params: tuple[ParamSpec, ...], path: Path, where: str) -> None:
+  """A queued trial gives every searched key a value inside its range or choices."""
+  keys = [p.key for p in params]
+  if sorted(trial) != sorted(keys):
+    missing, extra = sorted(set(keys) - set(trial)), sorted(set(trial) - set(keys))
+    raise _bad(path, f"{where} must give exactly the params' keys (missing {missing}, unknown {extra})")
+  for p in params:
+    value = trial[p.key]
+    if p.kind == "categorical":
+      inside = value in p.choices
+    else:
+      assert p.low is not None and p.high is not None
+      _number(value, path, f"{where}.{p.key}", p.kind == "int")
+      inside = p.low <= value <= p.high
+    if not inside:
+      span = list(p.choices) if p.kind == "categorical" else f"[{p.low}, {p.high}]"
+      raise _bad(path, f"{where}.{p.key} = {value!r} is outside the search space {span}")
 
 
 def override_text(key: str, value: Any) -> str:
@@ -232,17 +259,19 @@ def check_keys(spec: StudySpec, cfgs: Any) -> None:
   """Apply the fixed overrides and every bound/choice of every param to copies of cfgs.
 
   Raises the override code's StRlError (unknown key with the closest valid ones, wrong
-  type) or rl.checks' (a value no training accepts), prefixed with the param's key.
+  type) or rl.checks' (a value no training accepts), both naming the key. The params are
+  applied together, the i-th value of each at once (hydra composes each set in ~0.2 s).
   """
   from legged_robots.rl.checks import check_agent_cfg, check_env_cfg
   from legged_robots.rl.task_cfg import apply_cfg_overrides, checked_overrides
 
-  for param in spec.params:
-    for value in param.values_to_check():
-      trial = copy.deepcopy(cfgs)
-      try:
-        apply_cfg_overrides(trial, checked_overrides([*spec.overrides, override_text(param.key, value)]))
-        check_env_cfg(trial.env)
-        check_agent_cfg(trial.agent)
-      except StRlError as e:
-        raise StRlError(f"search space params.{param.key} = {value!r}: {e}") from None
+  columns = [p.values_to_check() for p in spec.params]
+  for i in range(max(len(values) for values in columns)):
+    texts = [override_text(p.key, v[min(i, len(v) - 1)]) for p, v in zip(spec.params, columns, strict=True)]
+    trial = copy.deepcopy(cfgs)
+    try:
+      apply_cfg_overrides(trial, checked_overrides([*spec.overrides, *texts]))
+      check_env_cfg(trial.env)
+      check_agent_cfg(trial.agent)
+    except StRlError as e:
+      raise StRlError(f"search space (params and overrides of the study file): {e}") from None

@@ -19,6 +19,7 @@ from legged_robots.evaluation.study_space import (
   PrunerSpec,
   StudySpec,
   TrialSettings,
+  check_keys,
   load_study_spec,
   override_text,
 )
@@ -95,10 +96,42 @@ def test_bad_file_shapes(tmp_path):
       "trial.eval_every must be positive"
     ),
     "[1, 2": "cannot read the study file",
+    BASE + "  a: {type: int, low: 1, high: 4}\nenqueue: [{a: 5}]\n": "enqueue[0].a = 5 is outside",
+    BASE + "  a: {type: int, low: 1, high: 4}\nenqueue: [{b: 2}]\n": "missing ['a'], unknown ['b']",
   }
   for text, message in cases.items():
     with pytest.raises(StRlError, match=message.replace("[", r"\[").replace("]", r"\]")):
       load_study_spec(_write(tmp_path, text))
+
+
+def test_shipped_study_keys_apply_and_its_baseline_is_the_registered_defaults():
+  from legged_robots.rl.task_cfg import load_task_cfgs
+
+  cfgs = load_task_cfgs("Flat-G1", play=False)
+  spec = load_study_spec(SHIPPED)
+  check_keys(spec, cfgs)  # every bound and choice through train.py's override code
+  (baseline,) = spec.enqueue
+  for key, value in baseline.items():
+    node = {"env": cfgs.env, "agent": cfgs.agent}
+    for part in key.split("."):
+      node = node[part] if isinstance(node, dict) else getattr(node, part)
+    # 8192 envs: the benchmark's default (docs/benchmarks.md), not the cfg's 4096.
+    assert value == (8192 if key == "env.scene.num_envs" else node), key
+
+
+def test_new_study_queues_the_enqueued_trials_first(tmp_path):
+  spec = replace(SPEC, enqueue=({"agent.algorithm.learning_rate": 1e-3},))
+  study = load_or_create(open_storage(f"sqlite:///{tmp_path / 's.db'}", 60), "s", spec, seed=0)
+  assert study.ask(distributions(spec)).params == {"agent.algorithm.learning_rate": 1e-3}
+
+
+def test_unknown_key_names_the_closest_ones():
+  from legged_robots.rl.task_cfg import load_task_cfgs
+
+  spec = replace(SPEC, params=(ParamSpec("agent.algorithm.learning_rat", "float", 1e-4, 1e-2),))
+  with pytest.raises(StRlError, match="search space") as err:
+    check_keys(spec, load_task_cfgs("Flat-G1", play=False))
+  assert "agent.algorithm.learning_rat" in str(err.value) and "learning_rate" in str(err.value)
 
 
 def test_override_text_is_json():

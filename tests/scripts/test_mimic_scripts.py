@@ -180,3 +180,31 @@ def test_a_term_that_does_not_fit_the_task_is_bad_input(tmp_path, task, override
   assert result.returncode == 2, result.stderr[-3000:]
   assert "Traceback" not in result.stderr and re.search(f"error: {message}", result.stderr), result.stderr
   assert not log_root.exists()
+
+
+def test_a_velocity_command_with_the_clip_base_velocity_deploys_it(tmp_path):
+  from legged_robots.deploy import DeployContract, PolicyRuntime
+  from legged_robots.deploy.closed_loop import ClosedLoop
+  from refmotion_manager import MotionClip, data_path, derivatives
+
+  walk = data_path() / "g1_walk.npz"  # 50 fps, walks 0.8 m/s along x: row k is frame k
+  log_root = tmp_path / "logs"
+  overrides = ["env.commands.base_velocity.motion_command=motion", f"env.motion.files=[{walk}]"]
+  fast = ["--num_envs", "2", "agent.num_steps_per_env=8", *overrides]
+  result = _run("train.py", log_root, "--max_iterations", "1", *fast, task=TASK)
+  assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+  (run_dir,) = (log_root / "g1_mimic_flat").iterdir()
+  exported = run_dir / "exported"
+  contract = DeployContract.load(exported / "deploy.yaml")
+  assert {c.name: c.adds for c in contract.commands} == {"base_velocity": "motion", "motion": None}
+  table = np.load(exported / "motion_goals.npz")["base_velocity"]
+  # The clip's own finite differences, in its root's frame: (vx, vy, wz) of frames 0..150.
+  clip = MotionClip.load(walk)
+  expected = np.concatenate(
+    [derivatives.root_lin_vel_b(clip)[:, :2], derivatives.root_ang_vel_b(clip)[:, 2:]], axis=1
+  )
+  np.testing.assert_allclose(table[:150], expected[:150], atol=1e-4)
+  assert abs(table[10, 0]) > 0.5  # it walks
+  loop = ClosedLoop(PolicyRuntime(exported), exported / "robot.xml")
+  loop.step(np.array([0.3, 0.0, 0.1]))  # control step 0 shows row 1, as training does
+  np.testing.assert_allclose(loop.runtime.commands["base_velocity"], [0.3, 0.0, 0.1] + table[1], atol=1e-9)

@@ -99,6 +99,11 @@ class CommandSpec:
   """Motion-conditioned commands: a ``.npz`` beside deploy.yaml holding the command per
   control step of the reference clip (``legged_robots.deploy.motion_goals``); omitted
   for commands the operator gives (velocity)."""
+  adds: str | None = None
+  """A command the operator gives, plus a clip's base velocity (st_gym's
+  ``BaseVelocityCommand``): the name of the replayed command whose goal table holds it
+  (``base_velocity``, one (vx, vy, wz) row per goal row, added as the goals are replayed).
+  Omitted when None."""
 
 
 @dataclass
@@ -191,6 +196,13 @@ class DeployContract:
       raise ContractError(
         f"step_dt={self.step_dt} != physics_dt*decimation={self.physics_dt * self.decimation}"
       )
+    replayed = {c.name for c in self.commands if c.goals is not None}
+    for c in self.commands:
+      if c.adds is not None and c.adds not in replayed:
+        raise ContractError(
+          f"commands[{c.name}].adds names {c.adds!r}, which is no command with a goal table "
+          f"({sorted(replayed)}): {_FIX}"
+        )
     if self.policy.recurrent and self.policy.rnn_type not in ("lstm", "gru"):
       raise ContractError(f"recurrent policy with rnn_type={self.policy.rnn_type!r}")
 
@@ -199,8 +211,9 @@ class DeployContract:
     if data["action"]["raw_clip"] is None:
       del data["action"]["raw_clip"]
     for command in data["commands"]:
-      if command["goals"] is None:
-        del command["goals"]
+      for key in ("goals", "adds"):
+        if command[key] is None:
+          del command[key]
     return data
 
   @classmethod

@@ -15,6 +15,10 @@ position minus the default pose), and when the task tracks links (``env.motion.b
 ``root_quat`` (steps, 4): the clip placed as the goals are (frame 0's root x, y on the
 origin). ``Reference`` and ``TrackingErrors`` read them; older tables lack them.
 
+A table named by a velocity command's ``adds`` holds ``base_velocity`` (steps, 3): the
+clip root's (vx, vy, wz) in its own frame per row, which the runtime adds to the operator's
+command as it replays the goals (``base_velocity_offsets``).
+
 A command whose training episodes start from a full clip state (``init="full"``: whole-body
 tracking) also stores that start, clip frame 0 placed as training places it (root x, y at
 the origin): ``start_root_pos`` (3), ``start_root_quat`` (4, wxyz), ``start_root_lin_vel_w``
@@ -104,6 +108,24 @@ def load_start_state(folder: Path, contract: DeployContract) -> StartState | Non
       checked[name] = value
     return StartState(**checked)
   return None
+
+
+def base_velocity_offsets(folder: Path, contract: DeployContract) -> dict[str, np.ndarray]:
+  """(steps, 3) clip base velocity added to each command with ``adds``, by command name."""
+  specs = {c.name: c for c in contract.commands}
+  offsets = {}
+  for spec in contract.commands:
+    if spec.adds is None:
+      continue
+    path, table = _read_table(folder, specs[spec.adds])
+    value = table.get("base_velocity")
+    if value is None or value.ndim != 2 or value.shape[1] != 3 or not np.isfinite(value).all():
+      raise MissingFileError(
+        f"{path}: command '{spec.name}' adds its base_velocity, which is missing or not a finite "
+        "(steps, 3) array; re-export the policy"
+      )
+    offsets[spec.name] = value
+  return offsets
 
 
 def goal_tables(folder: Path, contract: DeployContract) -> dict[str, np.ndarray]:

@@ -27,6 +27,7 @@ from legged_robots.deploy.motion_goals import GOALS_SUFFIX, StartState
 from legged_robots.rl.checkpoint import atomic_write
 from legged_robots.rl.contract_builder import build_contract, robot_mjcf
 from legged_robots.rl.run_dir import publish_export
+from legged_robots.tasks.mdp.commands import UniformVelocityCommandCfg, clip_base_velocity
 from legged_robots.tasks.mdp.motion_command import MotionCommand
 
 OPSET = 18
@@ -145,7 +146,15 @@ def _write_export(
 def _export_goal_tables(env: ManagerBasedRlEnv, contract: DeployContract, out_dir: Path) -> None:
   """Motion commands: their goals over one episode from clip time 0, for replay at deployment,
   the reference it stands for (to score a run), and for a full-state start (whole-body
-  tracking) the clip's frame 0 as training places it (``deploy.motion_goals``)."""
+  tracking) the clip's frame 0 as training places it (``deploy.motion_goals``). A velocity
+  command that adds a clip's base velocity names that motion command (``adds``), whose
+  table then holds the base velocity per row."""
+  added = set()
+  for spec in contract.commands:
+    cfg = env.cfg.commands[spec.name]
+    if isinstance(cfg, UniformVelocityCommandCfg) and cfg.motion_command is not None:
+      spec.adds = cfg.motion_command
+      added.add(cfg.motion_command)
   for spec in contract.commands:
     term = env.command_manager.get_term(spec.name)
     if not isinstance(term, MotionCommand):
@@ -162,6 +171,8 @@ def _export_goal_tables(env: ManagerBasedRlEnv, contract: DeployContract, out_di
         "root_pos_w": frames["root_pos"].cpu().numpy(),
         "root_quat": frames["root_quat"].cpu().numpy(),
       }
+    if spec.name in added:
+      arrays["base_velocity"] = clip_base_velocity(frames).cpu().numpy()
     if term.cfg.init == "full":
       arrays |= _start_state(term, contract.joint_names).to_npz()
     spec.goals = f"{spec.name}{GOALS_SUFFIX}"

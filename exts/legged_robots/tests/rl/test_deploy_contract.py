@@ -59,6 +59,7 @@ def test_save_load_round_trip(tmp_path):
     (lambda d: d.update(step_dt=0.01), "step_dt=0.01"),
     (lambda d: d.update(colour="red"), "unknown keys \\['colour'\\]"),
     (lambda d: d["policy"].pop("obs_dim"), "policy: missing keys \\['obs_dim'\\]"),
+    (lambda d: d["commands"][0].update(adds="motion"), "adds names 'motion', which is no command"),
   ],
 )
 def test_invalid_contracts_name_the_problem(tmp_path, edit, message):

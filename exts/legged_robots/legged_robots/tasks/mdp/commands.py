@@ -28,6 +28,13 @@ if TYPE_CHECKING:
   from mjlab.envs import ManagerBasedRlEnv
 
 
+def clip_base_velocity(reference: dict[str, torch.Tensor]) -> torch.Tensor:
+  """(N, 3) a clip root's (vx, vy, wz) in its own frame, from ``MotionLibrary.sample`` states."""
+  lin = quat_apply_inverse(reference["root_quat"], reference["root_lin_vel_w"])
+  ang = quat_apply_inverse(reference["root_quat"], reference["root_ang_vel_w"])
+  return torch.cat([lin[:, :2], ang[:, 2:]], dim=1)
+
+
 @dataclass(kw_only=True)
 class UniformVelocityCommandCfg(_MjlabCommandCfg):
   """mjlab's velocity command cfg; builds the sync-free command."""
@@ -88,10 +95,7 @@ class UniformVelocityCommand(_MjlabCommand):
           f"(commands: {manager.active_terms}); name the motion command or set motion_command=None"
         )
       self._motion = term
-    ref = self._motion.reference
-    lin = quat_apply_inverse(ref["root_quat"], ref["root_lin_vel_w"])
-    ang = quat_apply_inverse(ref["root_quat"], ref["root_ang_vel_w"])
-    return torch.cat([lin[:, :2], ang[:, 2:]], dim=1)
+    return clip_base_velocity(self._motion.reference)
 
   def _update_metrics(self) -> None:
     """mjlab's episode-mean errors, against ``command`` (the clip velocity included)."""

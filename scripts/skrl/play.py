@@ -11,6 +11,7 @@ in conf/play.yaml; see docs/skrl.md.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from legged_robots.rl.cli import (
@@ -22,25 +23,27 @@ from legged_robots.rl.cli import (
   run_main,
   script_parser,
 )
+from legged_robots.rl.hydra_main import split_args
 
 CONF = Path(__file__).resolve().parent / "conf" / "play.yaml"
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[str]]:
+  """(our flags, hydra's arguments)."""
   parser = script_parser(__doc__, add_play_flags)
   add = parser.add_argument
   add("--algorithm", help="PPO or AMP: the run's skrl agent (checked against its params)")
-  add("overrides", nargs="*", help="key=value overrides of env.* / agent.*")
-  return parser.parse_intermixed_args(argv)
+  return split_args(parser, argv)
 
 
 def main() -> None:
-  args = parse_args()
+  args, hydra_args = parse_args()
   configure_headless_gl()  # before anything imports mjlab
   configure_output(getattr(args, "verbose", False))
-  from legged_robots.evaluation.skrl_play import SkrlPlayOptions, run_skrl_play
+  from legged_robots.evaluation.skrl_play import SkrlPlayOptions, skrl_play_with_hydra
 
-  run_skrl_play(build_options(SkrlPlayOptions, load_defaults(CONF, SkrlPlayOptions), args))
+  opts = build_options(SkrlPlayOptions, load_defaults(CONF, SkrlPlayOptions), args)
+  skrl_play_with_hydra(sys.argv[0], opts, hydra_args)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -25,9 +25,8 @@ from legged_robots.evaluation.metrics import EpisodeMetrics
 from legged_robots.evaluation.mimic_metrics import MimicMetrics, motion_command
 from legged_robots.rl import checkpoint as ckpt
 from legged_robots.rl.checks import at_least, check_env_cfg, positive
-from legged_robots.rl.cli import run_main
 from legged_robots.rl.errors import StRlError
-from legged_robots.rl.hydra_main import HydraTask, Job, run_hydra
+from legged_robots.rl.hydra_main import run_jobs
 from legged_robots.rl.messages import quiet_build
 from legged_robots.rl.task_cfg import (
   TaskCfgs,
@@ -237,21 +236,11 @@ def play_cfgs(opts: PlayOptions) -> tuple[TaskCfgs, Path, dict]:
 def play_with_hydra(prog: str, opts: PlayOptions, hydra_args: list[str]) -> None:
   """play.py under hydra.main: one ``run_play`` per job (``--cfg job`` prints the config)."""
 
-  def options(job: Job) -> PlayOptions:
-    return replace(opts, overrides=[*opts.overrides, *job.overrides])
+  def cfgs(o: PlayOptions) -> dict[str, object]:
+    checked = play_cfgs(o)[0]
+    return {"env": checked.env, "agent": checked.agent}
 
-  def roots(_agent: str | None) -> dict[str, object]:
-    cfgs = play_cfgs(opts)[0]
-    return {"env": cfgs.env, "agent": cfgs.agent}
-
-  task = HydraTask(f"{opts.task}-play", roots)
-  run_hydra(
-    prog,
-    hydra_args,
-    task,
-    lambda job: play_cfgs(options(job)),
-    lambda job: run_main(lambda: run_play(options(job))),
-  )
+  run_jobs(prog, hydra_args, opts, cfgs, run_play)
 
 
 def run_play(opts: PlayOptions) -> Path:

@@ -14,13 +14,17 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from mjlab.envs import ManagerBasedRlEnvCfg
+
 from legged_robots.deploy.runs import experiment_dirs
 from legged_robots.evaluation.play import PlayOptions, _rollout, _style_report, export_folder
 from legged_robots.rl import checkpoint as ckpt
 from legged_robots.rl.errors import StRlError
+from legged_robots.rl.hydra_main import run_jobs
 from legged_robots.rl.overrides import apply_overrides
 from legged_robots.rl.skrl.task_cfg import AMP_GROUP, check_algorithm, read_skrl_run_cfg, select_agent_cfg
 from legged_robots.rl.task_cfg import checked_overrides, require_task, resolve_device, restore_env_interface
+from legged_robots.tasks.agents_skrl import SkrlAgentCfg
 
 
 @dataclass
@@ -32,14 +36,14 @@ class SkrlPlayOptions(PlayOptions):
   """PPO or AMP; None: the run's (checked against its params/agent.yaml)."""
 
 
-def run_skrl_play(opts: SkrlPlayOptions) -> Path:
-  """Evaluate an skrl checkpoint; return the folder holding metrics.json."""
+def skrl_play_cfgs(opts: SkrlPlayOptions) -> tuple[ManagerBasedRlEnvCfg, SkrlAgentCfg, Path, dict]:
+  """(env cfg, agent cfg, checkpoint, its data): the task's play cfg with the run's interface
+  and agent from its params/, the overrides, then the flags. Builds and writes nothing."""
   overrides = checked_overrides(opts.overrides)
-  device = resolve_device(opts.device)
   require_task(opts.task)
   algorithm = None if opts.algorithm is None else check_algorithm(opts.algorithm)
   from legged_robots.rl.skrl.checkpoint import read_skrl_checkpoint
-  from legged_robots.tasks.registry import env_class, load_env_cfg
+  from legged_robots.tasks.registry import load_env_cfg
 
   env_cfg = load_env_cfg(opts.task, play=True)
   experiments = experiment_dirs(Path(opts.log_root).resolve(), opts.experiment_name)
@@ -58,13 +62,31 @@ def run_skrl_play(opts: SkrlPlayOptions) -> Path:
   env_cfg.scene.num_envs = opts.num_envs
   if opts.episode_length_s is not None:
     env_cfg.episode_length_s = opts.episode_length_s
+  return env_cfg, cfg, path, data
 
+
+def skrl_play_with_hydra(prog: str, opts: SkrlPlayOptions, hydra_args: list[str]) -> None:
+  """skrl's play.py under hydra.main: one ``run_skrl_play`` per job."""
+
+  def cfgs(o: SkrlPlayOptions) -> dict[str, object]:
+    env_cfg, cfg, _, _ = skrl_play_cfgs(o)
+    return {"env": env_cfg, "agent": cfg}
+
+  run_jobs(prog, hydra_args, opts, cfgs, run_skrl_play)
+
+
+def run_skrl_play(opts: SkrlPlayOptions) -> Path:
+  """Evaluate an skrl checkpoint; return the folder holding metrics.json."""
+  device = resolve_device(opts.device)
+  env_cfg, cfg, path, data = skrl_play_cfgs(opts)
+  run_dir = path.parent
   from mjlab.rl import RslRlVecEnvWrapper
 
   from legged_robots.rl.skrl.checkpoint import check_checkpoint_fits, load_into
   from legged_robots.rl.skrl.env import SkrlVecEnvWrapper
   from legged_robots.rl.skrl.export import SkrlInferencePolicy
   from legged_robots.rl.skrl.runner import SkrlRunner
+  from legged_robots.tasks.registry import env_class
 
   render_mode = "rgb_array" if opts.video else None
   env = env_class(opts.task)(cfg=env_cfg, device=device, render_mode=render_mode)
@@ -80,7 +102,9 @@ def run_skrl_play(opts: SkrlPlayOptions) -> Path:
     out_dir = run_dir / "play" / path.stem
     out_dir.mkdir(parents=True, exist_ok=True)
     print(f"[skrl] playing {path} for {opts.num_episodes} episodes", flush=True)
-    summary = _rollout(RslRlVecEnvWrapper(env, clip_actions=cfg.clip_actions), policy, opts, out_dir)
+    summary = _rollout(
+      RslRlVecEnvWrapper(env, clip_actions=cfg.clip_actions), policy, opts, out_dir, exported
+    )
   finally:
     env.close()
   summary.update(

@@ -22,8 +22,8 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from legged_robots.rl.errors import OverrideError
 
@@ -58,6 +58,48 @@ class HydraTask:
   default_agent: str | None = None
 
 
+class _Options(Protocol):
+  """A script's options dataclass (TrainOptions, PlayOptions, ...)."""
+
+  __dataclass_fields__: ClassVar[dict[str, Any]]
+  task: str
+  overrides: list[str]
+
+
+OptionsT = TypeVar("OptionsT", bound=_Options)
+
+
+def run_jobs(
+  prog: str,
+  hydra_args: list[str],
+  opts: OptionsT,
+  cfgs: Callable[[OptionsT], dict[str, Any]],
+  run: Callable[[OptionsT], Any],
+  agents: list[str] | None = None,
+  default_agent: str | None = None,
+) -> None:
+  """A train/play script under hydra.main: ``run(opts of the job)`` per job.
+
+  ``cfgs(opts)`` is the script's config stage ({"env": ..., "agent": ...}, flags and
+  overrides applied and checked, nothing built): it checks every job before hydra starts
+  and gives hydra the task's configs. A job's overrides follow opts.overrides (``--params``);
+  with ``agents`` (a field ``agent`` of opts), ``agent=<name>`` sets opts.agent.
+  """
+  from legged_robots.rl.cli import run_main
+
+  def options(job: Job, agent: str | None = None) -> OptionsT:
+    chosen = {"agent": job.agent or agent or getattr(opts, "agent", None)} if agents else {}
+    return replace(opts, overrides=[*opts.overrides, *job.overrides], **chosen)
+
+  def roots(agent: str | None) -> dict[str, Any]:
+    return cfgs(options(Job([]), agent))
+
+  task = HydraTask(opts.task, roots, agents or [], default_agent)
+  run_hydra(
+    prog, hydra_args, task, lambda job: cfgs(options(job)), lambda job: run_main(lambda: run(options(job)))
+  )
+
+
 def split_args(
   parser: argparse.ArgumentParser, argv: list[str] | None
 ) -> tuple[argparse.Namespace, list[str]]:
@@ -81,9 +123,10 @@ def run_hydra(
   from hydra.types import RunMode
 
   ns = get_args_parser().parse_intermixed_args(hydra_args)
-  for job in _jobs(ns.overrides, ns.multirun, task):
+  jobs = _jobs(ns.overrides, ns.multirun, task)
+  for job in jobs:
     check(job)
-  _register(task)
+  _register(task, jobs)
   flags = list(hydra_args)
   for override in ns.overrides:
     flags.remove(override)
@@ -130,8 +173,10 @@ def _job(overrides: list[str], task: HydraTask) -> Job:
   return job
 
 
-def _register(task: HydraTask) -> None:
-  """The task's configs as hydra's primary config ``task.name`` (and the group ``agent``)."""
+def _register(task: HydraTask, jobs: list[Job]) -> None:
+  """The task's configs as hydra's primary config ``task.name``, and the agents the jobs
+  use as options of the group ``agent`` (only those: another agent may not fit the flags,
+  e.g. an LSTM whose sequence does not divide a tiny batch)."""
   from hydra.core.config_store import ConfigStore
 
   from legged_robots.rl.overrides import cfg_node
@@ -140,9 +185,9 @@ def _register(task: HydraTask) -> None:
   if not task.agents:
     store.store(name=task.name, node={k: cfg_node(v) for k, v in task.roots(None).items()})
     return
-  for name in task.agents:
+  default = task.default_agent or task.agents[0]
+  used = list(dict.fromkeys(job.agent or default for job in jobs))
+  for name in used:
     store.store(group=AGENT_GROUP, name=name, node=cfg_node(task.roots(name)[AGENT_GROUP]))
-  env = task.roots(task.default_agent)["env"]
-  store.store(
-    name=task.name, node={"defaults": [{AGENT_GROUP: task.default_agent}, "_self_"], "env": cfg_node(env)}
-  )
+  env = task.roots(used[0])["env"]
+  store.store(name=task.name, node={"defaults": [{AGENT_GROUP: used[0]}, "_self_"], "env": cfg_node(env)})

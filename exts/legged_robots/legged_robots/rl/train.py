@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -17,10 +17,9 @@ from legged_robots.deploy.runs import experiment_dirs
 from legged_robots.rl import checkpoint as ckpt
 from legged_robots.rl.cfg_yaml import dump_cfg
 from legged_robots.rl.checks import at_least, check_agent_cfg, check_env_cfg
-from legged_robots.rl.cli import run_main
 from legged_robots.rl.distributed import Rank, device_for, parameter_checksum, rank_from_env
 from legged_robots.rl.errors import StRlError
-from legged_robots.rl.hydra_main import HydraTask, Job, run_hydra
+from legged_robots.rl.hydra_main import run_jobs
 from legged_robots.rl.messages import next_steps, quiet_build, smoke_test_note
 from legged_robots.rl.run_dir import TrainLock, claim_run_dir, clean_stale, write_run_info
 from legged_robots.rl.task_cfg import (
@@ -70,7 +69,7 @@ class TrainOptions:
   """``env.*``/``agent.*`` overrides in hydra's grammar (``legged_robots.rl.overrides``)."""
 
 
-def _cpu_budget(opts: TrainOptions, device: str) -> tuple[int | None, int | None]:
+def cpu_budget(opts: TrainOptions, device: str) -> tuple[int | None, int | None]:
   """(num_envs, max_iterations): the flags, or on CPU the small budget of conf/train.yaml."""
   num_envs, max_iterations = opts.num_envs, opts.max_iterations
   if device == "cpu" and (num_envs is None or max_iterations is None):
@@ -81,7 +80,7 @@ def _cpu_budget(opts: TrainOptions, device: str) -> tuple[int | None, int | None
 
 def _apply_flags(opts: TrainOptions, cfgs: TaskCfgs, device: str) -> None:
   env, agent = cfgs.env, cfgs.agent
-  num_envs, max_iterations = _cpu_budget(opts, device)
+  num_envs, max_iterations = cpu_budget(opts, device)
   set_if_given(env.scene, "num_envs", num_envs)
   set_if_given(agent, "max_iterations", max_iterations)
   set_if_given(agent, "seed", opts.seed)
@@ -155,25 +154,15 @@ def train_cfgs(opts: TrainOptions, rank: Rank) -> TaskCfgs:
 
 def train_with_hydra(prog: str, opts: TrainOptions, hydra_args: list[str]) -> None:
   """train.py under hydra.main: one ``run_train`` per job (``--multirun``: per combination);
-  ``agent=<name>`` picks a named agent of the task; opts.overrides (--params) come first."""
+  ``agent=<name>`` picks a named agent of the task."""
   rank = _rank(opts)
   agents, default = task_agents(opts.task)
 
-  def options(job: Job) -> TrainOptions:
-    return replace(opts, overrides=[*opts.overrides, *job.overrides], agent=job.agent or opts.agent)
+  def cfgs(o: TrainOptions) -> dict[str, object]:
+    checked = train_cfgs(o, rank)
+    return {"env": checked.env, "agent": checked.agent}
 
-  def roots(agent: str | None) -> dict[str, object]:
-    cfgs = train_cfgs(replace(opts, agent=agent), rank)
-    return {"env": cfgs.env, "agent": cfgs.agent}
-
-  task = HydraTask(opts.task, roots, agents, opts.agent or default)
-  run_hydra(
-    prog,
-    hydra_args,
-    task,
-    lambda job: train_cfgs(options(job), rank),
-    lambda job: run_main(lambda: run_train(options(job))),
-  )
+  run_jobs(prog, hydra_args, opts, cfgs, run_train, agents, opts.agent or default)
 
 
 def run_train(opts: TrainOptions) -> Path:
@@ -181,7 +170,7 @@ def run_train(opts: TrainOptions) -> Path:
   rank = _rank(opts)
   device = _device(opts, rank)
   cfgs = train_cfgs(opts, rank)
-  num_envs, max_iterations = _cpu_budget(opts, device)
+  num_envs, max_iterations = cpu_budget(opts, device)
   if (num_envs, max_iterations) != (opts.num_envs, opts.max_iterations):
     assert num_envs is not None and max_iterations is not None
     print(smoke_test_note(opts.task, num_envs, max_iterations), flush=True)

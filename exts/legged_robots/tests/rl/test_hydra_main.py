@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,11 @@ TASK = "Flat-G1"
 @pytest.fixture(scope="module")
 def base():
   return load_task_cfgs(TASK, play=False)
+
+
+def _printed_cfg(out: str) -> dict:
+  """The config --cfg job printed (Warp may print its device table first)."""
+  return yaml.safe_load(out[out.index("agent:\n") :])
 
 
 def _options(tmp_path: Path, **kw) -> TrainOptions:
@@ -57,7 +63,7 @@ def test_overrides_on_the_real_config_change_only_what_they_name(base):
 def test_cfg_job_prints_the_resolved_config_and_writes_nothing(tmp_path, monkeypatch, capsys):
   monkeypatch.chdir(tmp_path)
   train_with_hydra("train.py", _options(tmp_path), ["agent.algorithm.learning_rate=5e-4", "--cfg", "job"])
-  printed = yaml.safe_load(capsys.readouterr().out)
+  printed = _printed_cfg(capsys.readouterr().out)
   assert printed["agent"]["algorithm"]["learning_rate"] == 5e-4
   assert printed["agent"]["actor"]["rnn_type"] is None  # the default agent: st_rl_ppo, an MLP
   assert printed["env"]["scene"]["num_envs"] == 2  # --num_envs
@@ -67,10 +73,26 @@ def test_cfg_job_prints_the_resolved_config_and_writes_nothing(tmp_path, monkeyp
 def test_agent_group_picks_the_lstm_agent(tmp_path, monkeypatch, capsys):
   monkeypatch.chdir(tmp_path)
   train_with_hydra("train.py", _options(tmp_path), ["agent=st_rl_ppo_lstm", "--cfg", "job"])
-  printed = yaml.safe_load(capsys.readouterr().out)
+  printed = _printed_cfg(capsys.readouterr().out)
   assert printed["agent"]["actor"]["rnn_type"] == "lstm"
   cfgs = train_cfgs(_options(tmp_path, agent="st_rl_ppo_lstm"), Rank())
   assert cfgs.agent.actor.rnn_type == "lstm"
+
+
+def test_skrl_agent_group_builds_only_the_agents_the_jobs_use(tmp_path, monkeypatch, capsys):
+  from legged_robots.rl.skrl.train import SkrlTrainOptions, skrl_train_with_hydra
+
+  monkeypatch.chdir(tmp_path)
+  opts = SkrlTrainOptions(
+    task=TASK, num_envs=2, max_iterations=1, device="cpu", log_root=str(tmp_path / "logs")
+  )
+  skrl_train_with_hydra("train.py", opts, ["--cfg", "job"])  # skrl_ppo_lstm does not fit 2 envs
+  assert _printed_cfg(capsys.readouterr().out)["agent"]["models"]["policy"]["rnn"] is None
+  skrl_train_with_hydra("train.py", replace(opts, num_envs=8), ["agent=skrl_ppo_lstm", "--cfg", "job"])
+  assert _printed_cfg(capsys.readouterr().out)["agent"]["models"]["policy"]["rnn"]["type"] == "lstm"
+  with pytest.raises(StRlError, match=r"sequence_length \(24\) must divide"):
+    skrl_train_with_hydra("train.py", opts, ["agent=skrl_ppo_lstm", "--cfg", "job"])
+  assert list(tmp_path.iterdir()) == []
 
 
 def _fake_task() -> HydraTask:

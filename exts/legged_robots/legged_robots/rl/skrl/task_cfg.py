@@ -33,6 +33,14 @@ def amp_task_ids() -> list[str]:
   return [t for t in task_ids() if "skrl_amp" in skrl_agents(t) and not t.endswith("-Play")]
 
 
+def skrl_agent_names(task: str, algorithm: str) -> list[str]:
+  """The task's named skrl agents of ``algorithm``: the options of hydra's ``agent=``."""
+  from legged_robots.tasks.registry import skrl_agents
+
+  name = check_algorithm(algorithm)
+  return sorted(n for n, factory in skrl_agents(task).items() if factory().algorithm == name)
+
+
 def select_agent_cfg(task: str, algorithm: str, agent: str | None, agent_cfg: str | None) -> SkrlAgentCfg:
   """The skrl agent config for task (see the module docstring); StRlError on a bad choice."""
   from legged_robots.tasks.registry import skrl_agents

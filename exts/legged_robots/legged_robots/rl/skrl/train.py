@@ -12,18 +12,21 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from mjlab.envs import ManagerBasedRlEnvCfg
+
 from legged_robots.deploy.runs import experiment_dirs
 from legged_robots.rl import checkpoint as ckpt
 from legged_robots.rl.cfg_yaml import dump_cfg
 from legged_robots.rl.distributed import Rank, device_for, launched_rank, parameter_checksum
 from legged_robots.rl.errors import StRlError
+from legged_robots.rl.hydra_main import run_jobs
 from legged_robots.rl.messages import quiet_build
 from legged_robots.rl.overrides import apply_overrides
 from legged_robots.rl.run_dir import TrainLock, claim_run_dir, clean_stale, write_run_info
-from legged_robots.rl.skrl.task_cfg import AMP_GROUP, check_amp_env, select_agent_cfg
+from legged_robots.rl.skrl.task_cfg import AMP_GROUP, check_amp_env, select_agent_cfg, skrl_agent_names
 from legged_robots.rl.task_cfg import checked_overrides, require_task, resolve_device
-from legged_robots.rl.train import TrainOptions
-from legged_robots.tasks.agents_skrl import dump_skrl_cfg
+from legged_robots.rl.train import TrainOptions, cpu_budget
+from legged_robots.tasks.agents_skrl import SkrlAgentCfg, dump_skrl_cfg
 
 _TORCHRUN = "torchrun --nproc_per_node N scripts/skrl/train.py --distributed ..."
 
@@ -55,27 +58,19 @@ def _report_rank(runner, rank: Rank) -> None:
   print(f"[skrl] rank {rank.rank}/{rank.world_size}: parameter checksum {checksum:.12e}", flush=True)
 
 
-def run_skrl_train(opts: SkrlTrainOptions) -> Path:
-  """Train with skrl; return the run folder."""
+def skrl_train_cfgs(opts: SkrlTrainOptions, rank: Rank) -> tuple[ManagerBasedRlEnvCfg, SkrlAgentCfg, int]:
+  """(env cfg, skrl agent cfg, iterations): the task's, the flags, then the overrides;
+  checked. Builds and writes nothing (train.py calls it for every job before hydra starts)."""
   if opts.logger != "tensorboard":
     raise StRlError(f"--logger {opts.logger}: the skrl runner writes TensorBoard only.")
   overrides = checked_overrides(opts.overrides)
-  rank = launched_rank(opts.distributed, f"./run.sh -r skrl -g N, or {_TORCHRUN}")
   device = device_for(rank, opts.device) if opts.distributed else resolve_device(opts.device)
   require_task(opts.task)
-  from legged_robots.tasks.registry import env_class, load_env_cfg
+  from legged_robots.tasks.registry import load_env_cfg
 
   cfg = select_agent_cfg(opts.task, opts.algorithm, opts.agent, opts.agent_cfg)
   env_cfg = load_env_cfg(opts.task, play=False)
-  num_envs, iterations = opts.num_envs, opts.max_iterations
-  if device == "cpu" and (num_envs is None or iterations is None):
-    num_envs = opts.cpu_num_envs if num_envs is None else num_envs
-    iterations = opts.cpu_max_iterations if iterations is None else iterations
-    print(
-      f"[skrl] no CUDA device: using {num_envs} envs and {iterations} iterations "
-      "(pass --num_envs/--max_iterations to choose).",
-      flush=True,
-    )
+  num_envs, iterations = cpu_budget(opts, device)
   if num_envs is not None:
     env_cfg.scene.num_envs = num_envs
   if opts.seed is not None:
@@ -90,6 +85,44 @@ def run_skrl_train(opts: SkrlTrainOptions) -> Path:
   cfg.trainer.timesteps = iterations * cfg.agent.rollouts
   if cfg.algorithm == "AMP":
     check_amp_env(opts.task, env_cfg)
+  if rank.world_size == 1:  # under torchrun skrl is imported once the process group is up
+    from legged_robots.rl.skrl.agent import check_agent_cfg
+
+    check_agent_cfg(cfg, env_cfg.scene.num_envs)
+  return env_cfg, cfg, iterations
+
+
+def skrl_train_with_hydra(prog: str, opts: SkrlTrainOptions, hydra_args: list[str]) -> None:
+  """skrl's train.py under hydra.main: one ``run_skrl_train`` per job; ``agent=<name>`` (or
+  --agent) picks a named skrl agent of the task and --algorithm."""
+  rank = _launched_rank(opts)
+  agents = [] if opts.agent_cfg else skrl_agent_names(opts.task, opts.algorithm)
+
+  def cfgs(o: SkrlTrainOptions) -> dict[str, object]:
+    env_cfg, cfg, _ = skrl_train_cfgs(o, rank)
+    return {"env": env_cfg, "agent": cfg}
+
+  default = opts.agent or f"skrl_{opts.algorithm.lower()}"
+  run_jobs(prog, hydra_args, opts, cfgs, run_skrl_train, agents, default)
+
+
+def _launched_rank(opts: SkrlTrainOptions) -> Rank:
+  return launched_rank(opts.distributed, f"./run.sh -r skrl -g N, or {_TORCHRUN}")
+
+
+def run_skrl_train(opts: SkrlTrainOptions) -> Path:
+  """Train with skrl; return the run folder."""
+  rank = _launched_rank(opts)
+  device = device_for(rank, opts.device) if opts.distributed else resolve_device(opts.device)
+  env_cfg, cfg, iterations = skrl_train_cfgs(opts, rank)
+  num_envs, budget = cpu_budget(opts, device)
+  if (num_envs, budget) != (opts.num_envs, opts.max_iterations):
+    print(
+      f"[skrl] no CUDA device: using {num_envs} envs and {budget} iterations "
+      "(pass --num_envs/--max_iterations to choose).",
+      flush=True,
+    )
+  experiment = cfg.agent.experiment
 
   from legged_robots.rl.skrl.distributed import import_skrl_for
 
@@ -115,6 +148,7 @@ def run_skrl_train(opts: SkrlTrainOptions) -> Path:
   from legged_robots.rl.skrl.checkpoint import check_checkpoint_fits
   from legged_robots.rl.skrl.env import SkrlVecEnvWrapper
   from legged_robots.rl.skrl.runner import SkrlRunner
+  from legged_robots.tasks.registry import env_class
 
   set_seed(cfg.seed)
   with quiet_build(opts.verbose):

@@ -201,7 +201,7 @@ def test_bad_inputs_are_exit_2_and_write_nothing(tmp_path):
   assert "learning_rat" in unknown.stderr and "learning_rate" in unknown.stderr
   inverted = {**SPACE["params"], LR: {"type": "float", "low": 1e-2, "high": 1e-4, "log": True}}
   assert "empty or inverted" in _bad(tmp_path, _space(tmp_path, params=inverted)).stderr
-  # An unreachable --storage URL: exts/legged_robots/tests/evaluation/test_study.py.
+  # An unreachable --storage URL: exts/legged_robots/tests/evaluation/test_study_logic.py.
   assert not (tmp_path / "logs").exists()
 
 

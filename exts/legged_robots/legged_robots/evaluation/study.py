@@ -153,10 +153,13 @@ class StudyRun:
     continues = trial.user_attrs.get("continues")
     saved_dir = trial.user_attrs.get("run_dir")
     if saved_dir is not None:
-      run_dir = Path(saved_dir)
+      # By name in this command's experiment folder: another machine's path may differ.
+      run_dir = self.experiment_dir / Path(saved_dir).name
+      if not run_dir.is_dir():
+        print(f"[study] {run_dir} is not here: trial {trial.number} trains it from scratch", flush=True)
     else:
       run_dir = claim_run_dir(self.experiment_dir, f"study-{self.name}-trial{trial.number}")
-      trial.set_user_attr("run_dir", str(run_dir))
+    trial.set_user_attr("run_dir", str(run_dir))
     origin = "" if continues is None else f" (continues trial {continues})"
     print(f"[study] trial {trial.number}{origin}: {trial.params} -> {run_dir}", flush=True)
     with Heartbeat(self.storage, trial._trial_id, self.heartbeat_s):

@@ -275,3 +275,14 @@ def test_three_failed_trials_in_a_row_stop_the_command(tmp_path):
   trials = run.study.get_trials()
   assert [t.state for t in trials] == [TrialState.FAIL] * 3
   assert all("No-Such-Task" in t.user_attrs["error"] for t in trials)
+
+
+def test_continuation_finds_its_run_folder_by_name_in_this_experiment_folder(tmp_path, capsys):
+  run = _study_run(tmp_path, replace(SPEC, task="No-Such-Task"))  # fails once the env is built
+  run.study.enqueue_trial(
+    {"agent.algorithm.learning_rate": 1e-3},
+    user_attrs={"continues": 0, "run_dir": "/other/machine/logs/st_rl/g1_flat/2026_study-unit-trial0"},
+  )
+  assert run.run_trial(run.study.ask(distributions(SPEC))) is Outcome.FAILED
+  assert run.study.trials[0].user_attrs["run_dir"] == str(tmp_path / "2026_study-unit-trial0")
+  assert f"{tmp_path / '2026_study-unit-trial0'} is not here" in capsys.readouterr().out

@@ -4,6 +4,8 @@ first checkpoint that walks (fall rate <= --max-fall and mean xy-velocity tracki
 
     python benchmarks/time_to_walk.py --task Flat-G1 --run-dir runs/ttw [--num_envs 8192] \
         [--eval-envs 1000] [--eval-every 25] [--budget-s 540] [agent.algorithm.learning_rate=...]
+    python benchmarks/time_to_walk.py --runner skrl --task Flat-G1 --run-dir runs/ttw_skrl \
+        [agent.agent.learning_rate=...]     # skrl's PPO (the task's skrl_ppo agent)
 
 The defaults are the fastest setting measured on one H200 (docs/benchmarks.md): 8192
 training envs walked in 3.5 min, against 3.7 min with 16384 and 6 min with 4096.
@@ -34,6 +36,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from legged_robots.evaluation.time_to_walk import (
   Action,
@@ -45,6 +48,10 @@ from legged_robots.evaluation.time_to_walk import (
   next_action,
 )
 from legged_robots.rl.cli import configure_headless_gl, run_main
+
+if TYPE_CHECKING:
+  from legged_robots.evaluation.walk_session import Session
+  from legged_robots.rl.distributed import Rank
 
 _TORCHRUN = "torchrun --standalone --nproc_per_node N benchmarks/time_to_walk.py --distributed ..."
 # The session clock starts here: torch and mjlab are imported later (in main), and counted.
@@ -69,6 +76,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
   add("--seed", type=int, help="seed of env and agent (default: the agent cfg's)")
   add("--print-every", type=int, default=10, help="iterations between progress lines")
   add("--distributed", action="store_true", help="one process per GPU under torchrun (module docstring)")
+  add("--runner", choices=["st_rl", "skrl"], default="st_rl", help="learner: st_rl or skrl's PPO (skrl_ppo)")
   add("overrides", nargs="*", help="key=value overrides of env.* / agent.*, as in train.py")
   args = parser.parse_intermixed_args(argv)
   for name in ("num_envs", "eval_envs", "eval_every", "print_every", "max_iterations"):
@@ -114,6 +122,20 @@ def finish(run_dir: Path, state: RunState, limits: Limits, action: Action) -> in
   return 3 if action is Action.PAUSE else 1
 
 
+def _session_class(runner: str, rank: Rank, device: str) -> type[Session]:
+  """st_rl's Session or the skrl one (skrl imported once the process group is up)."""
+  if runner == "skrl":
+    from legged_robots.rl.skrl.distributed import import_skrl_for
+
+    import_skrl_for(rank, device)
+    from legged_robots.evaluation.skrl_walk_session import SkrlSession
+
+    return SkrlSession
+  from legged_robots.evaluation.walk_session import Session
+
+  return Session
+
+
 def main() -> int:
   args = parse_args()
   configure_headless_gl()  # before anything imports mjlab
@@ -140,9 +162,14 @@ def main() -> int:
     seed=args.seed,
     overrides=tuple(args.overrides),
     nproc=rank.world_size,
+    runner=args.runner,
   )
   limits = Limits(args.budget_s, args.max_wall_min * 60.0, args.max_iterations)
   require_task(settings.task)
+  if settings.runner == "skrl":
+    from legged_robots.rl.skrl.task_cfg import select_agent_cfg
+
+    select_agent_cfg(settings.task, "PPO", None, None)  # the task has an skrl PPO agent
   # Rank 0 reads (or starts) the run; a bad state.json stops it with exit 2, and torchrun
   # then stops the other ranks.
   state = broadcast_object(new_or_resumed_state(args.run_dir, settings) if rank.is_main else None, rank)
@@ -154,9 +181,9 @@ def main() -> int:
   steps = (Action.EVALUATE, Action.TRAIN)
   action = decide(time.perf_counter() - _START, progressed=False)
   if action in steps:
-    from legged_robots.evaluation.walk_session import Session
-
-    session = Session(args.run_dir, limits, state, args.print_every, _START, rank=rank)
+    session = _session_class(state.settings.runner, rank, device)(
+      args.run_dir, limits, state, args.print_every, _START, rank=rank
+    )
     try:
       progressed = False
       while (action := decide(session.elapsed(), progressed)) in steps:

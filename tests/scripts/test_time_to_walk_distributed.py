@@ -15,10 +15,10 @@ from test_time_to_walk import ENV, ROOT, TINY
 pytestmark = pytest.mark.slow
 
 
-def _torchrun(run_dir, *args: str) -> subprocess.CompletedProcess:
+def _torchrun(run_dir, *args: str, base: list[str] = TINY) -> subprocess.CompletedProcess:
   cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"]
   cmd += ["--master_port", str(_free_port()), str(ROOT / "benchmarks" / "time_to_walk.py"), "--distributed"]
-  cmd += ["--task", "Flat-G1", "--run-dir", str(run_dir), *TINY, *args]
+  cmd += ["--task", "Flat-G1", "--run-dir", str(run_dir), *base, *args]
   return subprocess.run(cmd, env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=900)
 
 
@@ -69,3 +69,15 @@ def test_a_resume_with_another_process_count_is_exit_2(tmp_path):
   assert (run_dir / "state.json").read_text() == before and sorted(p.name for p in run_dir.iterdir()) == [
     "state.json"
   ]
+
+
+def test_two_skrl_ranks_train_together_and_rank_0_writes(tmp_path):
+  run_dir = tmp_path / "run"
+  args = ["--runner", "skrl", "--max-iterations", "2", "--budget-s", "600", "agent.agent.rollouts=8"]
+  result = _torchrun(run_dir, *args, base=[a for a in TINY if not a.startswith("agent.")])
+  assert "no checkpoint passed" in result.stdout, result.stdout[-3000:] + result.stderr[-3000:]
+  _checksums(result.stdout)
+  state = json.loads((run_dir / "state.json").read_text())
+  assert state["settings"]["runner"] == "skrl" and state["settings"]["nproc"] == 2
+  assert [c["iteration"] for c in state["checkpoints"]] == [1] and state["checkpoints"][0]["evaluation"]
+  assert len(list((run_dir / "train").glob("events.out.tfevents.*"))) == 1

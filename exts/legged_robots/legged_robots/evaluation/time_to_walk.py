@@ -48,6 +48,8 @@ class Settings:
   overrides: tuple[str, ...]
   nproc: int = 1
   """Training processes (one GPU each) under torchrun; num_envs is per process."""
+  runner: str = "st_rl"
+  """st_rl (rsl_rl PPO, or AMP-PPO per the agent cfg) or skrl (the task's skrl_ppo agent)."""
 
 
 @dataclass(frozen=True)

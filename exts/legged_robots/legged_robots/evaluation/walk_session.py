@@ -98,6 +98,7 @@ class Session:
     cfgs.agent.save_interval = NEVER
     cfgs.agent.logger = "tensorboard"
     self.seed = cfgs.agent.seed  # the eval env's seed derives from rank 0's
+    self.env_cfg, self.clip_actions = cfgs.env, cfgs.agent.clip_actions
     cfgs.agent.seed += self.rank.rank  # each process simulates its own envs
     cfgs.env.seed = cfgs.agent.seed
     env = env_class(s.task)(cfg=cfgs.env, device=self.device)
@@ -124,11 +125,11 @@ class Session:
   def _build_eval(self) -> None:
     s = self.settings
     play = load_task_cfgs(s.task, play=True).env
-    cfg = eval_env_cfg(play, self.cfgs.env, s.eval_envs, s.episode_s)
+    cfg = eval_env_cfg(play, self.env_cfg, s.eval_envs, s.episode_s)
     cfg.seed = self.seed + s.nproc  # a random stream apart from every rank's training
     env = env_class(s.task)(cfg=cfg, device=self.device)
     self.envs.append(env)
-    self.eval_wrapped = RslRlVecEnvWrapper(env, clip_actions=self.cfgs.agent.clip_actions)
+    self.eval_wrapped = RslRlVecEnvWrapper(env, clip_actions=self.clip_actions)
 
   def elapsed(self) -> float:
     return time.perf_counter() - self.start
@@ -161,12 +162,9 @@ class Session:
     its = chunk_iterations(state.next_iteration, self.settings.eval_every, self.limits.max_iterations)
     self.chunk_end = state.next_iteration + its - 1
     t0 = time.perf_counter()
-    self.runner.learn(num_learning_iterations=its, init_at_random_ep_len=self.first_chunk)
+    self._learn(its)
     self._sync()
     state.s_per_iter = (time.perf_counter() - t0) / its
-    # learn() leaves the counter at its last iteration; the next chunk starts after it,
-    # as StRlOnPolicyRunner.load does for a resumed run.
-    self.runner.current_learning_iteration += 1
     self.first_chunk = False
     file = str(Path(self.train_subdir, f"model_{self.chunk_end}.pt"))
     state.train_wall_s = self.train_wall()
@@ -177,10 +175,21 @@ class Session:
       raise RuntimeError(f"the runner did not write {file}")
     save_state(state, self.run_dir)
 
+  def _learn(self, iterations: int) -> None:
+    """Train the next ``iterations`` (the runner writes its checkpoint after the last)."""
+    self.runner.learn(num_learning_iterations=iterations, init_at_random_ep_len=self.first_chunk)
+    # learn() leaves the counter at its last iteration; the next chunk starts after it,
+    # as StRlOnPolicyRunner.load does for a resumed run.
+    self.runner.current_learning_iteration += 1
+
+  def _policy(self):
+    """The deterministic policy for the eval env (``policy(obs)``, ``policy.reset(dones)``)."""
+    return self.runner.get_inference_policy(self.device)
+
   def evaluate(self) -> None:
     record = self.state.checkpoints[-1]
     t0 = time.perf_counter()
-    summary = evaluate_first_episodes(self.eval_wrapped, self.runner.get_inference_policy(self.device))
+    summary = evaluate_first_episodes(self.eval_wrapped, self._policy())
     self._sync()
     seconds = time.perf_counter() - t0
     self._add_eval_time(seconds)

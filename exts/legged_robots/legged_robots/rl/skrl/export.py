@@ -154,7 +154,10 @@ class SkrlInferencePolicy:
     """obs: the env's observation dict (play's rollout passes rsl_rl's TensorDict)."""
     return self.act(obs[self.group])
 
-  def reset(self, dones: torch.Tensor) -> None:
-    """Zero the LSTM state of envs whose episode ended."""
+  def reset(self, dones: torch.Tensor | None = None) -> None:
+    """Zero the LSTM state of envs whose episode ended (None: of every env)."""
+    if dones is None:
+      self.state = [torch.zeros_like(s) for s in self.state]
+      return
     keep = (dones == 0).to(torch.float32).view(1, -1, 1)
     self.state = [s * keep for s in self.state]

@@ -10,6 +10,7 @@ checkpoint interval and at the end writes ``model_<iter>.pt`` atomically and ref
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import numpy as np
 from skrl.trainers.torch import SequentialTrainer, SequentialTrainerCfg
 from torch import nn
 
-from legged_robots.rl.progress import eta_seconds, format_progress
+from legged_robots.rl.progress import IterationStats, eta_seconds, format_progress
 from legged_robots.rl.skrl.agent import build_agent, iterations_per
 from legged_robots.rl.skrl.checkpoint import load_into, save_checkpoint
 from legged_robots.rl.skrl.distributed import agent_modules
@@ -33,6 +34,11 @@ _UPDATE_MS = "Stats / Algorithm update time (ms)"
 
 class SkrlRunner:
   """Train (or load for export) an skrl agent on a wrapped st_gym env."""
+
+  print_progress: bool = True
+  """Print the one-line progress per iteration; a caller that prints its own turns it off."""
+  on_iteration: Callable[[IterationStats], None] | None = None
+  """Called after every learning iteration (as st_rl's ``ProgressLogger.on_iteration``)."""
 
   def __init__(self, env: SkrlVecEnvWrapper, cfg: SkrlAgentCfg, task_id: str, device: str) -> None:
     self.env, self.cfg, self.task_id = env, cfg, task_id
@@ -68,8 +74,9 @@ class SkrlRunner:
     if "common_step_counter" in meta:
       self.env.unwrapped.common_step_counter = int(meta["common_step_counter"])
 
-  def learn(self, num_iterations: int) -> None:
-    """Run num_iterations learning iterations (checkpoint + export after the last one)."""
+  def learn(self, num_iterations: int, randomize_episode_lengths: bool = True) -> None:
+    """Run num_iterations learning iterations (checkpoint + export after the last one);
+    randomize_episode_lengths: spread the first time-outs (off for a continued chunk)."""
     trainer = self._ensure_initialized(num_iterations)
     trainer.cfg.timesteps = num_iterations * self.cfg.agent.rollouts
     self._last = self.start_iteration + num_iterations - 1
@@ -80,7 +87,8 @@ class SkrlRunner:
     self._write_every = iterations_per(interval.write_interval, self.cfg.agent.rollouts, 1)
     self.iteration = self.start_iteration - 1
     self._started = self._tick = time.perf_counter()
-    self.env.randomize_episode_lengths()
+    if randomize_episode_lengths:
+      self.env.randomize_episode_lengths()
     trainer.train()
 
   def _ensure_initialized(self, num_iterations: int) -> SequentialTrainer:
@@ -105,31 +113,34 @@ class SkrlRunner:
     steps_per_s = self.cfg.agent.rollouts * self.env.num_envs / max(wall, 1e-9)
     reward = data[_MEAN_REWARD][-1] if data.get(_MEAN_REWARD) else None
     length = data[_MEAN_LENGTH][-1] if data.get(_MEAN_LENGTH) else None
+    learn_s = float(np.sum(data.get(_UPDATE_MS, [0.0]))) / 1000.0
+    stats = IterationStats(it, steps_per_s, wall - learn_s, learn_s, reward, length)
     if (it - self.start_iteration) % self._write_every == 0 or it == self._last:
-      self._write_scalars(it, steps_per_s, wall, reward, length)
+      self._write_scalars(stats)
     data.clear()
     done = it + 1 - self.start_iteration
     eta = eta_seconds(elapsed, done, self._last - it)
-    print(format_progress(it, self._last, steps_per_s, reward, length, elapsed, eta), flush=True)
+    if self.print_progress:
+      print(format_progress(it, self._last, steps_per_s, reward, length, elapsed, eta), flush=True)
+    if self.on_iteration is not None:
+      self.on_iteration(stats)
     if it % self._save_every == 0 or it == self._last:
       self.save(it)
 
-  def _write_scalars(
-    self, it: int, steps_per_s: float, wall: float, reward: float | None, length: float | None
-  ) -> None:
+  def _write_scalars(self, stats: IterationStats) -> None:
     writer = getattr(self.agent, "writer", None)
     if writer is None:
       return
+    it = stats.it
     for tag, values in self.agent.tracking_data.items():
       reduce = np.min if tag.endswith("(min)") else np.max if tag.endswith("(max)") else np.mean
       writer.add_scalar(tag=tag, value=float(reduce(values)), timestep=it)
-    update_s = float(np.sum(self.agent.tracking_data.get(_UPDATE_MS, [0.0]))) / 1000.0
     scalars = {
-      "Perf/total_fps": steps_per_s,
-      "Perf/learning_time": update_s,
-      "Perf/collection_time": wall - update_s,
-      "Train/mean_reward": reward,
-      "Train/mean_episode_length": length,
+      "Perf/total_fps": stats.steps_per_s,
+      "Perf/learning_time": stats.learn_s,
+      "Perf/collection_time": stats.collect_s,
+      "Train/mean_reward": stats.mean_reward,
+      "Train/mean_episode_length": stats.mean_episode_length,
     }
     for tag, value in scalars.items():
       if value is not None:

@@ -1,0 +1,51 @@
+"""benchmarks/time_to_walk.py --runner skrl: two sessions of skrl PPO on CPU (pause on the
+budget, resume, evaluate, stop at the iteration cap), and a first checkpoint that passes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from test_time_to_walk import _run
+
+pytestmark = pytest.mark.slow
+
+SKRL_TINY = [
+  "--runner", "skrl", "--num_envs", "4", "--eval-envs", "8", "--eval-every", "2", "--episode-s", "0.5",
+  "--device", "cpu", "agent.agent.rollouts=8",
+]  # fmt: skip
+
+
+def test_skrl_sessions_resume_and_continue_the_iteration_count(tmp_path):
+  run_dir = tmp_path / "run"
+  first = _run(run_dir, *SKRL_TINY, "--budget-s", "1")
+  assert first.returncode == 3, first.stdout[-3000:] + first.stderr[-3000:]
+  state = json.loads((run_dir / "state.json").read_text())
+  assert state["settings"]["runner"] == "skrl"
+  assert [(c["iteration"], c["evaluation"]) for c in state["checkpoints"]] == [(1, None)]
+  second = _run(run_dir, *SKRL_TINY, "--budget-s", "600", "--max-iterations", "4")
+  assert second.returncode == 1, second.stdout[-3000:] + second.stderr[-3000:]
+  assert "resuming from" in second.stdout and "model_1.pt" in second.stdout
+  state = json.loads((run_dir / "state.json").read_text())
+  # Session 2 evaluated checkpoint 1, trained 2-3 (not 0-1 again), evaluated 3.
+  assert [c["iteration"] for c in state["checkpoints"]] == [1, 3]
+  assert all(c["evaluation"]["episodes"] == 8 for c in state["checkpoints"])
+  assert [it for it, _, _ in state["curve"]] == [0, 1, 2, 3]
+  assert torch.load(run_dir / "train" / "model_3.pt", weights_only=False)["st_gym"]["iteration"] == 3
+  assert (run_dir / "train" / "params" / "agent.yaml").is_file()
+  assert json.loads((run_dir / "results.json").read_text())["status"] == "not_walking"
+  # A resume with the other runner is another run.
+  other = _run(run_dir, *SKRL_TINY[2:], "--budget-s", "600", "--max-iterations", "4")
+  assert other.returncode == 2 and "runner: 'skrl' -> 'st_rl'" in other.stderr, other.stderr[-2000:]
+
+
+def test_a_passing_skrl_checkpoint_stops_the_run_and_exports_it(tmp_path):
+  run_dir = tmp_path / "walks"
+  args = [*SKRL_TINY, "--eval-every", "1", "--max-fall", "1.0", "--max-lin-err", "100"]
+  result = _run(run_dir, *args, "--max-iterations", "3")
+  assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+  results = json.loads((run_dir / "results.json").read_text())
+  assert results["status"] == "walked" and results["walking_iteration"] == 0
+  assert (run_dir / "walking_policy" / "policy.onnx").is_file()
+  assert (run_dir / "walking_policy" / "deploy.yaml").is_file()

@@ -13,7 +13,7 @@ import pytest
 from optuna.trial import TrialState
 
 from legged_robots.evaluation.study import NEVER_PASSES, Outcome, StudyRun, distributions
-from legged_robots.evaluation.study_db import load_or_create, open_storage
+from legged_robots.evaluation.study_db import load_or_create, make_pruner, open_storage
 from legged_robots.evaluation.study_space import (
   ParamSpec,
   PrunerSpec,
@@ -286,3 +286,18 @@ def test_continuation_finds_its_run_folder_by_name_in_this_experiment_folder(tmp
   assert run.run_trial(run.study.ask(distributions(SPEC))) is Outcome.FAILED
   assert run.study.trials[0].user_attrs["run_dir"] == str(tmp_path / "2026_study-unit-trial0")
   assert f"{tmp_path / '2026_study-unit-trial0'} is not here" in capsys.readouterr().out
+
+
+def test_pruner_kinds(tmp_path):
+  median = make_pruner(SPEC)  # 1 warm-up evaluation every 1 iteration: pruning from iteration 1
+  assert isinstance(median, optuna.pruners.MedianPruner)
+  assert (median._n_startup_trials, median._n_warmup_steps) == (2, 1)
+  spec = replace(SPEC, trial=TrialSettings(eval_every=25, max_iterations=300), pruner=PrunerSpec("hyperband"))
+  hyperband = make_pruner(spec)
+  assert isinstance(hyperband, optuna.pruners.HyperbandPruner)
+  assert (hyperband._min_resource, hyperband._max_resource) == (25, 300)
+  assert isinstance(make_pruner(replace(SPEC, pruner=PrunerSpec("none"))), optuna.pruners.NopPruner)
+  # Hyperband under this ask/tell loop: trials run, report and end without errors.
+  run = _study_run(tmp_path, replace(SPEC, pruner=PrunerSpec("hyperband")))
+  outcomes = [_run_fake(run, [(e, 0.0), (e, 0.0), (e, 0.0)])[0] for e in (0.3, 0.5, 0.9, 0.2)]
+  assert set(outcomes) <= {Outcome.COMPLETE, Outcome.PRUNED} and outcomes[0] is Outcome.COMPLETE

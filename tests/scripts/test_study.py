@@ -214,3 +214,19 @@ def test_other_search_space_under_an_existing_name_is_exit_2(finished_study, tmp
   result = _bad(tmp, _space(tmp_path, params=wider))
   assert "exists with another search space" in result.stderr and "--name" in result.stderr
   assert hashlib.sha256(db.read_bytes()).hexdigest() == digest
+
+
+@pytest.mark.slow
+def test_time_to_walk_trial_is_worth_its_walking_checkpoints_wall_clock(tmp_path):
+  trial = {**SPACE["trial"], "max_fall": 1.0, "max_lin_err": 100.0}  # the first checkpoint walks
+  space = _space(tmp_path, objective="time_to_walk", trial=trial, n_trials=1)
+  result = _run(_cmd(tmp_path, space, "--device", "cpu"))
+  assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+  (t,) = _study(tmp_path).trials
+  state = _state(t.user_attrs["run_dir"])
+  (walked,) = state["checkpoints"]  # walked at iteration 0: the trial stopped there
+  assert walked["iteration"] == 0 and walked["evaluation"]["passed"]
+  assert t.value == walked["train_wall_s"] > 0
+  e = walked["evaluation"]
+  assert t.intermediate_values == {0: pytest.approx(max(e["fall_rate"] / 1.0, e["lin_vel_error"] / 100.0))}
+  assert (Path(t.user_attrs["run_dir"]) / "walking_policy" / "policy.onnx").is_file()

@@ -38,9 +38,11 @@ def trial_rows(study: optuna.Study, spec: StudySpec) -> list[dict[str, Any]]:
     row = {
       "trial": t.number,
       "state": trial_state(t),
-      "value": "" if t.value is None else f"{t.value:.4g}",
+      # A pruned trial's value is its last report (not the objective): shown as that.
+      "value": t.value if t.state == TrialState.COMPLETE else "",
       "evaluations": len(steps),
       "last_iteration": steps[-1] if steps else "",
+      "last_report": t.intermediate_values[steps[-1]] if steps else "",
       **{p.key: t.params.get(p.key, "") for p in spec.params},
       "continues": t.user_attrs.get("continues", ""),
       "run": Path(t.user_attrs["run_dir"]).name if t.user_attrs.get("run_dir") else "",

@@ -115,7 +115,7 @@ def main() -> int:
   check_keys(spec, cfgs)
 
   from legged_robots.evaluation.study import StudyRun
-  from legged_robots.evaluation.study_db import load_or_create, open_storage
+  from legged_robots.evaluation.study_db import load_or_create, open_storage, shown_url
   from legged_robots.evaluation.study_report import trial_summary_json, write_report
 
   study_root = Path(args.study_root).resolve()
@@ -125,7 +125,8 @@ def main() -> int:
     url = f"sqlite:///{study_root / f'{name}.db'}"
   storage = open_storage(url, args.heartbeat_s)
   study = load_or_create(storage, name, spec, args.seed)
-  print(f"[study] {name} in {url}: {spec.objective} on {spec.task}, {len(spec.params)} params", flush=True)
+  what = f"{spec.objective} on {spec.task}, {len(spec.params)} params"
+  print(f"[study] {name} in {shown_url(url)}: {what}", flush=True)
   run = StudyRun(
     study=study,
     storage=storage,

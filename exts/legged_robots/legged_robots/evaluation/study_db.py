@@ -10,6 +10,7 @@ same parameters that continues the dead trial's run folder.
 
 from __future__ import annotations
 
+import re
 import threading
 import warnings
 
@@ -44,6 +45,11 @@ def requeue(study: optuna.Study, trial: FrozenTrial) -> None:
   print(f"[study] trial {trial.number} re-queued: its next trial continues {run_dir}", flush=True)
 
 
+def shown_url(url: str) -> str:
+  """The URL with its password masked, for messages (``postgresql://u:***@host/db``)."""
+  return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
 def open_storage(url: str, heartbeat_s: int) -> optuna.storages.RDBStorage:
   """The RDB storage at url, with heartbeats; StRlError when it cannot be reached."""
   import sqlalchemy.exc
@@ -57,8 +63,9 @@ def open_storage(url: str, heartbeat_s: int) -> optuna.storages.RDBStorage:
     except (sqlalchemy.exc.SQLAlchemyError, ImportError, ValueError) as e:
       first = str(e).strip().splitlines()[0] if str(e).strip() else ""
       raise StRlError(
-        f"cannot open the study storage {url} ({type(e).__name__}: {first}). Check the URL, that "
-        "the database server is up and reachable from here, and its user and password."
+        f"cannot open the study storage {shown_url(url)} ({type(e).__name__}: {shown_url(first)}). "
+        "Check the URL, that the database server is up and reachable from here, and its user "
+        "and password."
       ) from None
 
 
@@ -83,8 +90,9 @@ def load_or_create(
     if saved != current:
       what = "no st_gym search space" if saved is None else "; ".join(_differences(saved, current))
       raise StRlError(
-        f"study '{name}' in {storage.url} exists with another search space ({what}). Resume it with "
-        "its original study file and trial settings, or pass a new --name. The study was not changed."
+        f"study '{name}' in {shown_url(storage.url)} exists with another search space ({what}). "
+        "Resume it with its original study file and trial settings, or pass a new --name. The "
+        "study was not changed."
       )
     return study
   study = optuna.create_study(

@@ -222,6 +222,13 @@ def test_unreachable_storage_is_a_clear_error(tmp_path):
   assert list(tmp_path.iterdir()) == []
 
 
+def test_passwords_are_not_shown():
+  url = "postgresql://st_gym:s3cr:et@127.0.0.1:9/studies"
+  with pytest.raises(StRlError) as err:
+    open_storage(url, heartbeat_s=60)
+  assert "s3cr" not in str(err.value) and "postgresql://st_gym:***@127.0.0.1:9/studies" in str(err.value)
+
+
 def test_other_search_space_leaves_the_study_untouched(tmp_path):
   url = f"sqlite:///{tmp_path / 'study.db'}"
   study = load_or_create(open_storage(url, 60), "s", SPEC, seed=0)

@@ -26,6 +26,7 @@ ENV = {
   "PYOPENGL_PLATFORM": "osmesa",
   "MJLAB_WARP_QUIET": "1",
 }
+TRAIN = [sys.executable, str(ROOT / "scripts" / "st_rl" / "train.py"), "--task", "Flat-G1"]
 LR = "agent.algorithm.learning_rate"
 SPACE = {
   "task": "Flat-G1",
@@ -116,23 +117,9 @@ def test_best_params_file_trains(finished_study, tmp_path):
   tmp, _ = finished_study
   best = yaml.safe_load((tmp / "logs" / "studies" / "tiny" / "best.yaml").read_text())
   lr = next(float(o.partition("=")[2]) for o in best if o.startswith(LR + "="))
-  train = [
-    sys.executable,
-    str(ROOT / "scripts" / "st_rl" / "train.py"),
-    "--task",
-    "Flat-G1",
-    "--device",
-    "cpu",
-  ]
-  args = [
-    "--device",
-    "cpu",
-    "--params",
-    str(tmp / "logs" / "studies" / "tiny" / "best.yaml"),
-    "--max_iterations",
-    "1",
-  ]
-  result = _run([*train, *args, "--log_root", str(tmp_path / "logs")])
+  best_file = str(tmp / "logs" / "studies" / "tiny" / "best.yaml")
+  args = ["--device", "cpu", "--params", best_file, "--max_iterations", "1"]
+  result = _run([*TRAIN, *args, "--log_root", str(tmp_path / "logs")])
   assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
   (run,) = (tmp_path / "logs" / "g1_flat").iterdir()
   assert (run / "model_0.pt").is_file()
@@ -230,3 +217,13 @@ def test_time_to_walk_trial_is_worth_its_walking_checkpoints_wall_clock(tmp_path
   e = walked["evaluation"]
   assert t.intermediate_values == {0: pytest.approx(max(e["fall_rate"] / 1.0, e["lin_vel_error"] / 100.0))}
   assert (Path(t.user_attrs["run_dir"]) / "walking_policy" / "policy.onnx").is_file()
+
+
+def test_bad_params_file_is_exit_2(tmp_path):
+  mapping = tmp_path / "best.yaml"
+  mapping.write_text(f"{LR}: 0.001\n")
+  for path, message in ((tmp_path / "none.yaml", "cannot read it"), (mapping, "expected a YAML list")):
+    result = _run([*TRAIN, "--device", "cpu", "--params", str(path), "--log_root", str(tmp_path / "logs")])
+    assert result.returncode == 2 and message in result.stderr, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+  assert not (tmp_path / "logs").exists()

@@ -104,10 +104,15 @@ def test_bad_file_shapes(tmp_path):
       load_study_spec(_write(tmp_path, text))
 
 
-def test_shipped_study_keys_apply_and_its_baseline_is_the_registered_defaults():
+@pytest.fixture(scope="module")
+def flat_g1_cfgs():
   from legged_robots.rl.task_cfg import load_task_cfgs
 
-  cfgs = load_task_cfgs("Flat-G1", play=False)
+  return load_task_cfgs("Flat-G1", play=False)
+
+
+def test_shipped_study_keys_apply_and_its_baseline_is_the_registered_defaults(flat_g1_cfgs):
+  cfgs = flat_g1_cfgs
   spec = load_study_spec(SHIPPED)
   check_keys(spec, cfgs)  # every bound and choice through train.py's override code
   (baseline,) = spec.enqueue
@@ -125,13 +130,17 @@ def test_new_study_queues_the_enqueued_trials_first(tmp_path):
   assert study.ask(distributions(spec)).params == {"agent.algorithm.learning_rate": 1e-3}
 
 
-def test_unknown_key_names_the_closest_ones():
-  from legged_robots.rl.task_cfg import load_task_cfgs
-
+def test_unknown_key_or_unusable_value_names_the_problem(flat_g1_cfgs):
   spec = replace(SPEC, params=(ParamSpec("agent.algorithm.learning_rat", "float", 1e-4, 1e-2),))
   with pytest.raises(StRlError, match="search space") as err:
-    check_keys(spec, load_task_cfgs("Flat-G1", play=False))
+    check_keys(spec, flat_g1_cfgs)
   assert "agent.algorithm.learning_rat" in str(err.value) and "learning_rate" in str(err.value)
+  spec = replace(SPEC, params=(ParamSpec("agent.algorithm.num_mini_batches", "categorical", choices=(4, 0)),))
+  with pytest.raises(StRlError, match=r"agent\.algorithm\.num_mini_batches must be at least 1, got 0"):
+    check_keys(spec, flat_g1_cfgs)
+  spec = replace(SPEC, params=(ParamSpec("env.scene.num_envs", "categorical", choices=(4, "many")),))
+  with pytest.raises(StRlError, match=r"env\.scene\.num_envs"):
+    check_keys(spec, flat_g1_cfgs)
 
 
 def test_override_text_is_json():

@@ -17,7 +17,7 @@ A task spec is [RUNNER:]TASK[overrides]:
   "Amp-Flat-G1[agent.amp.discriminator_matmul=ieee]"
 
 --repeat R runs the whole list R times interleaved (A B A B ...), then prints one summary
-line per (task, num_envs): the median of each rate and train_sps's ratio to the first
+line per (task, num_envs, nproc): the median of each rate and train_sps's ratio to the first
 task's median (single runs vary by ~20 % on a GPU; medians make comparisons honest).
 --summarize FILE prints that summary for the rows of an --out file (e.g. the rows of
 several invocations appended to one file; the first task seen is the reference).
@@ -70,20 +70,21 @@ def parse_spec(spec: str) -> tuple[str, str, list[str]]:
 
 
 def summarize(rows: list[dict], tasks: list[str]) -> list[dict]:
-  """Per (task, num_envs): median of each rate over the rows, and train_sps's median over
-  the first task's at the same num_envs (None where that task has no row)."""
+  """Per (task, num_envs, nproc): median of each rate over the rows, and train_sps's median
+  over the first task's at the same num_envs and nproc (None where that task has no row)."""
   summary = []
-  for n in sorted({row["num_envs"] for row in rows}):
+  for n, nproc in sorted({(row["num_envs"], row.get("nproc", 1)) for row in rows}):
     medians = {}
     for task in tasks:
-      runs = [row for row in rows if row["task"] == task and row["num_envs"] == n]
+      runs = [r for r in rows if (r["task"], r["num_envs"], r.get("nproc", 1)) == (task, n, nproc)]
       if runs:
         medians[task] = {rate: statistics.median(row[rate] for row in runs) for rate in RATES}
         medians[task]["runs"] = len(runs)
     base = medians.get(tasks[0], {}).get("train_sps")
     for task, median in medians.items():
       ratio = None if not base else round(median["train_sps"] / base, 3)
-      summary.append({"summary": "median", "task": task, "num_envs": n, **median, "train_sps_ratio": ratio})
+      row = {"summary": "median", "task": task, "num_envs": n, "nproc": nproc, **median}
+      summary.append({**row, "train_sps_ratio": ratio})
   return summary
 
 

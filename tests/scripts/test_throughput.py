@@ -43,6 +43,13 @@ def test_summary_is_the_median_per_task_and_its_ratio_to_the_first_task():
   assert summary["B", 64]["train_sps"] == 80.0 and summary["B", 64]["train_sps_ratio"] == 0.667
   assert summary["B", 64]["env_sps"] == 10.0 and summary["B", 64]["runs"] == 3
   assert summary["B", 128]["train_sps_ratio"] is None
+  # Rows of another process count are their own group (e.g. --out files of --nproc 1 and 2).
+  two = [{**_row("A", 64, 300.0), "nproc": 2}, {**_row("B", 64, 150.0), "nproc": 2}]
+  groups = {
+    (s["task"], s["nproc"]): s for s in throughput.summarize([*rows, *two], ["A", "B"]) if s["num_envs"] == 64
+  }
+  assert groups["A", 1]["train_sps"] == 120.0 and groups["A", 2]["train_sps"] == 300.0
+  assert groups["B", 2]["train_sps_ratio"] == 0.5 and groups["B", 1]["train_sps_ratio"] == 0.667
 
 
 def test_even_run_counts_take_the_mean_of_the_middle_two():

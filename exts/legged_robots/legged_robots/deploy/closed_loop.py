@@ -28,14 +28,7 @@ import numpy as np
 
 from legged_robots.deploy.errors import DeployError, NonFiniteActionError
 from legged_robots.deploy.ghost import Ghost
-from legged_robots.deploy.motion_goals import (
-  TrackingErrors,
-  base_velocity_offsets,
-  goal_at,
-  goal_tables,
-  load_reference,
-  load_start_state,
-)
+from legged_robots.deploy.motion_goals import GoalReplay, TrackingErrors, load_reference, load_start_state
 from legged_robots.deploy.mujoco_sim import (
   ModelEdits,
   TrackingRenderer,
@@ -118,9 +111,8 @@ class ClosedLoop:
     self.data = mujoco.MjData(self.model)
     self.rng = np.random.default_rng(seed)
     self.command_name = velocity_command_name(runtime)
-    self.goal_tables = goal_tables(runtime.folder, c)
-    self.offsets = base_velocity_offsets(runtime.folder, c)
-    """Velocity commands that add the clip's base velocity: one row per goal row."""
+    self.replay = GoalReplay(runtime.folder, c, self.command_name)
+    """Motion goals (and the clip base velocity added to the command) of each control step."""
     self.start = load_start_state(runtime.folder, c)
     """Whole-body tracking: the clip frame training episodes start in (None: default pose)."""
     self.reference = load_reference(runtime.folder, c)
@@ -179,12 +171,8 @@ class ClosedLoop:
 
   def step(self, command: np.ndarray) -> StepInfo:
     """One control period; raises NonFiniteActionError (ctrl keeps the last good targets)."""
-    if self.command_name is not None:
-      if self.command_name in self.offsets:  # replayed with the goals, as training adds it
-        command = np.asarray(command) + goal_at(self.offsets[self.command_name], self.steps)
-      self.runtime.set_command(self.command_name, command)
-    for name, goals in self.goal_tables.items():  # motion goals replay as in training
-      self.runtime.set_command(name, goal_at(goals, self.steps))
+    given = self.replay.apply(self.runtime, self.steps, command)
+    command = command if given is None else given
     self._states.append(self._measure())
     q_ref = self.runtime.step(self._states[0])  # oldest = obs_latency_steps old once full
     if not self._targets:  # nothing older yet: the first target fills the latency queue

@@ -6,7 +6,10 @@ episode that starts at clip time 0, and writes ``<command>_goals.npz`` beside
 deploy.yaml: ``goals`` (steps, size) float32, row k = the goal at clip time k * dt.
 Training shows row k + 1 at control step k (the goal of the frame the next action
 aims at), and so does ``goal_at``. The table covers one training episode; beyond it
-playback wraps to row 0.
+playback wraps to row 0 when the command loops its clip (``loop``, a bool; tables without
+it loop), else holds the last row, as a clip that does not loop holds its last frame.
+``GoalReplay`` sets a runtime's commands of control step k from the tables: sim2mujoco's
+closed loop and the ROS 2 node both replay through it.
 
 Beside ``goals``, the table says what it stands for, so that a run can be scored against
 it: ``joint_names`` (the goal's joints, in goal order: the first half of a row is their
@@ -32,13 +35,16 @@ from __future__ import annotations
 import zipfile
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mujoco
 import numpy as np
 
 from legged_robots.deploy.contract import CommandSpec, DeployContract
 from legged_robots.deploy.errors import DeployError, MissingFileError
+
+if TYPE_CHECKING:
+  from legged_robots.deploy.runtime import PolicyRuntime
 
 GOALS_SUFFIX = "_goals.npz"
 
@@ -133,9 +139,64 @@ def goal_tables(folder: Path, contract: DeployContract) -> dict[str, np.ndarray]
   return {c.name: load_goals(folder, c) for c in contract.commands if c.goals is not None}
 
 
-def goal_at(goals: np.ndarray, step: int) -> np.ndarray:
-  """The command at control step ``step`` of an episode (row step + 1, wrapping)."""
-  return goals[(step + 1) % len(goals)]
+def goal_row(rows: int, step: int, loop: bool = True) -> int:
+  """The row of a ``rows``-row table shown at control step ``step`` of an episode: step + 1,
+  wrapped to row 0 past the end (``loop``) or held at the last row."""
+  return (step + 1) % rows if loop else min(step + 1, rows - 1)
+
+
+def goal_at(goals: np.ndarray, step: int, loop: bool = True) -> np.ndarray:
+  """The command at control step ``step`` of an episode (``goal_row``)."""
+  return goals[goal_row(len(goals), step, loop)]
+
+
+def table_loops(folder: Path, spec: CommandSpec) -> bool:
+  """Whether the command of a goal table loops its clip (the table's ``loop``; absent: True)."""
+  path, table = _read_table(folder, spec)
+  loop = table.get("loop")
+  if loop is None:
+    return True
+  if loop.shape != () or loop.dtype.kind not in "bfiu":
+    raise MissingFileError(f"{path}: loop must be one bool, got shape {loop.shape}; re-export the policy")
+  return bool(loop)
+
+
+class GoalReplay:
+  """The commands of control step k of an episode as training shows them: each replayed
+  command's goal row (``goal_at``) and, for the operator's velocity command, the operator's
+  value plus the clip's base velocity of that row when the command ``adds`` it."""
+
+  def __init__(self, folder: Path, contract: DeployContract, velocity_command: str | None):
+    specs = {c.name: c for c in contract.commands}
+    self.tables = goal_tables(folder, contract)
+    self.loops = {name: table_loops(folder, specs[name]) for name in self.tables}
+    self.velocity_command = velocity_command
+    adds = None if velocity_command is None else specs[velocity_command].adds
+    self.offset = None if adds is None else base_velocity_offsets(folder, contract)[str(velocity_command)]
+    """(rows, 3) clip base velocity added to the velocity command, or None."""
+    self._offset_loops = True if adds is None else self.loops[adds]
+
+  def row(self, step: int) -> int | None:
+    """The goal row shown at control step ``step`` (of the first table; None without tables)."""
+    name = next(iter(self.tables), None)
+    return None if name is None else goal_row(len(self.tables[name]), step, self.loops[name])
+
+  def rows(self) -> int | None:
+    """Rows of the first table (None without tables)."""
+    return next((len(goals) for goals in self.tables.values()), None)
+
+  def apply(self, runtime: PolicyRuntime, step: int, command: np.ndarray | None = None) -> np.ndarray | None:
+    """Set ``runtime``'s commands for control step ``step`` (0: the episode's first policy
+    step); ``command`` is the operator's (vx, vy, wz). Returns the velocity command given."""
+    given = None
+    if self.velocity_command is not None and command is not None:
+      given = np.asarray(command, dtype=np.float64)
+      if self.offset is not None:  # replayed with the goals, as training adds it
+        given = given + goal_at(self.offset, step, self._offset_loops)
+      runtime.set_command(self.velocity_command, given)
+    for name, goals in self.tables.items():
+      runtime.set_command(name, goal_at(goals, step, self.loops[name]))
+    return given
 
 
 @dataclass(frozen=True)
@@ -149,6 +210,8 @@ class Reference:
   link_pos_w: np.ndarray | None  # (steps, links, 3)
   root_pos_w: np.ndarray | None  # (steps, 3)
   root_quat: np.ndarray | None  # (steps, 4) wxyz
+  loop: bool = True
+  """Past the last row the reference wraps to row 0 (else holds the last row), as ``goal_row``."""
 
 
 def load_reference(folder: Path, contract: DeployContract) -> Reference | None:
@@ -171,9 +234,8 @@ def load_reference(folder: Path, contract: DeployContract) -> Reference | None:
       )
     joint_pos = goals[:, : len(names)] + np.array([default[n] for n in names])
     links = [str(n) for n in table.get("link_names", [])]
-    return Reference(
-      names, joint_pos, links, *(table.get(k) for k in ("link_pos_w", "root_pos_w", "root_quat"))
-    )
+    poses = (table.get(k) for k in ("link_pos_w", "root_pos_w", "root_quat"))
+    return Reference(names, joint_pos, links, *poses, loop=table_loops(folder, spec))
   return None
 
 
@@ -211,7 +273,8 @@ class TrackingErrors:
 
   def add(self, data: mujoco.MjData, step: int) -> None:
     """Score the state after control step ``step - 1`` (``step`` steps done)."""
-    ref, row = self.reference, step % len(self.reference.joint_pos)
+    ref = self.reference
+    row = goal_row(len(ref.joint_pos), step - 1, ref.loop)
     self._sums[0] += np.abs(data.qpos[self._joints] - ref.joint_pos[row]).mean()
     if ref.link_pos_w is not None and ref.root_pos_w is not None and ref.root_quat is not None:
       pos, r = data.xpos[self._bodies], self._root

@@ -163,6 +163,7 @@ def _export_goal_tables(env: ManagerBasedRlEnv, contract: DeployContract, out_di
     arrays = {
       "goals": term.goal(frames).cpu().numpy().astype(np.float32),
       "joint_names": np.array([term.asset.joint_names[i] for i in term.joint_ids]),
+      "loop": np.array(term.cfg.loop),  # past the table: wrap to row 0, else hold the last row
     }
     if term.library.body_names:  # the links' reference, to score a run (sim2mujoco)
       arrays |= {

@@ -9,6 +9,8 @@ publishes joint targets; call ~/enable (std_srvs/SetBool) to soft-start, ~/estop
 --with-sim also starts the MuJoCo loopback robot (scripts/st_rl/ros2_mujoco_robot.py) as a
 second process, enables the node, drives /cmd_vel from --cmd/--schedule once the node is
 RUNNING, and writes metrics.json, plot.png and video.mp4 as sim2mujoco does.
+Motion policies (mimic) replay their goal table, one row per control tick from RUNNING on; a
+tracking export (starts in its clip's first frame) is refused unless --accept-start-pose-mismatch.
 Exit status: 0 ran (--with-sim: survived, never damped), 1 fell or damped, 2 bad input.
 """
 
@@ -40,6 +42,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     "--stgym-topics", action="store_true", help="st_gym's /state, /action, /joy_cmd Float32MultiArray layout"
   )
   add("--auto-enable", action="store_true", help="soft-start as soon as the state is complete (no ~/enable)")
+  add(
+    "--accept-start-pose-mismatch", action="store_true",
+    help="run a policy trained from its clip's first frame (tracking) from the default pose (docs/ros2.md)",
+  )  # fmt: skip
   add("--with-sim", action="store_true", help="also run the MuJoCo loopback robot; score the run")
   add("--duration", type=float, default=20.0, help="--with-sim: seconds of RUNNING")
   add(
@@ -103,6 +109,7 @@ def with_sim(args: argparse.Namespace, folder: Path, ros_args: list[str]) -> int
   run = run_with_sim(
     folder, robot_cmd, out, args.duration, schedule_of(args), stgym=args.stgym_topics, ros_args=ros_args,
     rt_priority=args.rt_priority,
+    node_overrides={"accept_start_pose_mismatch": args.accept_start_pose_mismatch},
     progress=lambda line: print(f"[ros2interface] {line}", flush=True),
   )  # fmt: skip
   m = run.metrics
@@ -154,7 +161,10 @@ def main(argv: list[str] | None = None) -> int:
       return with_sim(args, folder, full)
     from legged_robots.deploy.ros2.session import run_node
 
-    overrides = {"auto_enable": args.auto_enable, "stgym_topics": args.stgym_topics}
+    overrides = {
+      "auto_enable": args.auto_enable, "stgym_topics": args.stgym_topics,
+      "accept_start_pose_mismatch": args.accept_start_pose_mismatch,
+    }  # fmt: skip
     node = run_node(folder, overrides, full, args.rt_priority)
     print(f"[ros2interface] stopped in {node.controller.state.value}; control loop {node.timing.summary()}")
     return 0

@@ -5,6 +5,7 @@ sim2mujoco replaying the goals (from the clip's first frame, for tracking)."""
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 
@@ -28,20 +29,27 @@ def tracking_export(tmp_path_factory):
   return run_dir / "exported"
 
 
-def test_mimic_trains_exports_goals_passes_parity_and_replays_in_mujoco(tmp_path):
-  log_root = tmp_path / "logs"
+@pytest.fixture(scope="module")
+def mimic_export(tmp_path_factory):
+  """A 2-iteration Mimic-Flat-G1 run's exported folder (shared by the mimic tests)."""
+  log_root = tmp_path_factory.mktemp("logs")
   fast = ["--num_envs", "4", "agent.num_steps_per_env=8"]
-  result = _run("train.py", log_root, "--max_iterations", "1", *fast, task=TASK)
+  result = _run("train.py", log_root, "--max_iterations", "2", *fast, task=TASK)
   assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
   (run_dir,) = (log_root / "g1_mimic_flat").iterdir()
-  exported = run_dir / "exported"
+  return run_dir / "exported"
+
+
+def test_mimic_trains_exports_goals_passes_parity_and_replays_in_mujoco(mimic_export, tmp_path):
+  exported = mimic_export
   from legged_robots.deploy import DeployContract
 
   contract = DeployContract.load(exported / "deploy.yaml")
   (motion,) = [c for c in contract.commands if c.name == "motion"]
   assert motion.goals == "motion_goals.npz"
   table = np.load(exported / motion.goals)
-  assert table.files == ["goals", "joint_names"]  # mimic starts from the default pose: no start state
+  # Mimic starts from the default pose (no start state) and loops its clip past the table.
+  assert table.files == ["goals", "joint_names", "loop"] and table["loop"].item() is True
   goals = table["goals"]
   # One 20 s episode at 50 Hz from clip time 0: 1001 rows; 17 mimicked joints x (pos, vel).
   assert goals.shape == (1001, 34) and np.isfinite(goals).all()
@@ -67,6 +75,38 @@ def test_mimic_trains_exports_goals_passes_parity_and_replays_in_mujoco(tmp_path
   tracking = metrics["tracking"]  # scored against the replayed goals: joints only (no links)
   assert len(tracking["tracked_joints"]) == 17 and tracking["link_pos_error_world_m"] is None
   assert tracking["steps"] >= 1 and 0.0 < tracking["joint_pos_error_rad"] < 1.0
+
+
+def test_mimic_policy_replays_its_goals_over_dds(mimic_export, tmp_path):
+  from test_ros2interface import ENV as ROS_ENV  # same folder (pytest puts it on sys.path)
+  from test_ros2interface import run as run_ros2
+
+  out = tmp_path / "ros2"
+  env = {**ROS_ENV, "ROS_DOMAIN_ID": str(random.randint(201, 230))}  # its own domain, localhost only
+  result = run_ros2("--policy", str(mimic_export), "--with-sim", "--duration", "3", "--cmd", "0", "0", "0",
+                    "--no-video", "--out", str(out), env=env)  # fmt: skip
+  assert result.returncode in (0, 1), result.stdout[-3000:] + result.stderr[-3000:]  # 1: an untrained fall
+  m = json.loads((out / "metrics.json").read_text())
+  assert [t["to"] for t in m["transitions"]][:2] == ["SOFT_START", "RUNNING"], m["transitions"]
+  steps = m["policy_steps"]
+  assert steps >= 5 and m["control_loop"]["ticks"] > steps  # soft start ticks run no policy step
+  # Policy step k showed goal row k + 1: the last of n steps showed row n (n < the 1001 rows).
+  assert m["goal_row"] == steps, (m["goal_row"], steps)
+
+
+def test_tracking_contract_is_refused_by_the_ros2_node_with_one_line(tracking_export):
+  from test_ros2interface import ENV as ROS_ENV
+  from test_ros2interface import run as run_ros2
+
+  table = np.load(tracking_export / "motion_goals.npz")
+  assert table["loop"].item() is False  # the dance is not looped: past the table, hold the last row
+  env = {**ROS_ENV, "ROS_DOMAIN_ID": str(random.randint(201, 230))}
+  result = run_ros2("--policy", str(tracking_export), "--with-sim", "--no-video", timeout=120.0, env=env)
+  assert result.returncode == 2, result.stdout[-3000:] + result.stderr[-3000:]
+  lines = [line for line in result.stderr.splitlines() if line.strip()]
+  assert len(lines) == 1 and "--accept-start-pose-mismatch" in lines[0] and "first frame" in lines[0], lines
+  assert "Traceback" not in result.stderr
+  assert not (tracking_export.parent / "ros2").exists()  # nothing written, no robot started
 
 
 def test_tracking_deployment_starts_in_the_clips_first_frame(tracking_export):

@@ -31,10 +31,11 @@ ENV = {
 }
 
 
-def run(*args: str, timeout: float = 180.0) -> subprocess.CompletedProcess:
+def run(*args: str, timeout: float = 180.0, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+  """ros2interface.py in its own process group (``env``: default this module's ENV)."""
   proc = subprocess.Popen(
-    [sys.executable, str(SCRIPT), *args], env=ENV, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    text=True, start_new_session=True,
+    [sys.executable, str(SCRIPT), *args], env=ENV if env is None else env, cwd=ROOT,
+    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
   )  # fmt: skip
   try:
     out, err = proc.communicate(timeout=timeout)

@@ -4,6 +4,13 @@ The node hands every message to one of the ``on_*`` methods (with the receive ti
 monotonic clock) and calls ``tick`` at the control rate. A message that cannot be used
 (a missing joint, NaN in a command) is kept as an input problem: no soft start while it
 lasts, DAMPING if it arrives in SOFT_START or RUNNING.
+
+Motion-conditioned policies replay their goal tables as sim2mujoco does (``GoalReplay``):
+policy step k of RUNNING shows goal row k + 1, counted from 0 at every entry into RUNNING
+(SOFT_START and DAMPING run no policy and advance no row); the clip's base velocity is added
+to the operator's command when the contract says so. A full-state (tracking) table starts
+training episodes in the clip's first frame, which a real robot cannot be put in: such a
+contract is refused unless ``accept_start_pose_mismatch``.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from legged_robots.deploy.errors import DeployError
+from legged_robots.deploy.motion_goals import GoalReplay, load_start_state
 from legged_robots.deploy.observations import RobotState
 from legged_robots.deploy.ros2.inputs import InputError, JointNameMap, VelocityCommand
 from legged_robots.deploy.ros2.supervisor import (
@@ -51,11 +59,14 @@ class Controller:
     kd: Sequence[float] | None = None,
     extra_joints: Sequence[str] = (),
     cmd_timeout_s: float = 0.5,
+    accept_start_pose_mismatch: bool = False,
   ):
     c = runtime.contract
     funcs = [t.func for t in c.observations]
     if f"{_OBS}:height_scan" in funcs:
       raise DeployError("the policy observes a height scan, which the ROS 2 node does not provide")
+    if not accept_start_pose_mismatch:
+      check_start_pose(runtime)
     self.runtime = runtime
     self.needs_lin_vel = f"{_OBS}:base_lin_vel" in funcs
     self.joints = JointNameMap(c.joint_names, extra_joints)
@@ -66,7 +77,8 @@ class Controller:
       np.asarray(c.stiffness if kp is None else kp), np.asarray(c.damping if kd is None else kd),
       lower, upper, c.step_dt,
     )  # fmt: skip
-    self._policy = _RuntimePolicy(runtime, self.needs_lin_vel)
+    self.replay = GoalReplay(runtime.folder, c, None if self.velocity is None else self.velocity.name)
+    self._policy = _RuntimePolicy(runtime, self.replay)
     self._inputs: dict[str, _Sample] = {}
     self.problems: dict[str, str] = {}
     """Current problem of each input (cleared by its next good message)."""
@@ -148,9 +160,30 @@ class Controller:
   def tick(self, now: float) -> MotorCommand | None:
     """One control period: the command to send, or None (WAIT_FOR_STATE: send nothing)."""
     meas, problem = self.measurement(now)
-    if self.velocity is not None:
-      self.runtime.set_command(self.velocity.name, self._policy_command(now))
+    self._policy.command = self._policy_command(now)
     return self.supervisor.update(now, meas, self._policy, problem)
+
+  @property
+  def goal_row(self) -> int | None:
+    """The goal row the last policy step showed (RUNNING; DAMPING: where it stopped), None
+    without goals and in SOFT_START (RUNNING replays from row 1 again)."""
+    return None if self.state is SupervisorState.SOFT_START else self._policy.goal_row
+
+  @property
+  def policy_steps(self) -> int:
+    """Policy steps since RUNNING last began."""
+    return self._policy.steps
+
+  def report(self) -> dict[str, str]:
+    """The supervisor status's key-values of the diagnostics (``goal_row`` empty without one)."""
+    sup = self.supervisor
+    return {
+      "state": sup.state.value, "last_fault": sup.last_fault or "", "waiting_for": sup.waiting_for or "",
+      "command": " ".join(f"{v:.3f}" for v in self.command), "command_clamped": str(self.command_clamped),
+      "goal_row": "" if self.goal_row is None else str(self.goal_row),
+      "goal_rows": str(self.replay.rows() or ""),
+      **{f"problem.{k}": v for k, v in self.problems.items()},
+    }  # fmt: skip
 
   def estop(self, now: float, reason: str = "e-stop (~/estop)") -> MotorCommand:
     self.supervisor.estop(now, reason)
@@ -166,16 +199,43 @@ class Controller:
     return self.supervisor.state
 
 
-class _RuntimePolicy:
-  """The supervisor's Policy: RobotState from a Measurement, then PolicyRuntime.step."""
+def check_start_pose(runtime: PolicyRuntime) -> None:
+  """A DeployError for a contract whose episodes start in a clip frame (whole-body tracking)."""
+  c = runtime.contract
+  start = load_start_state(runtime.folder, c)
+  if start is None:
+    return
+  gap = np.abs(start.joint_pos - np.asarray(c.default_joint_pos))
+  worst = int(np.argmax(gap))
+  raise DeployError(
+    f"{c.task} was trained to start in its clip's first frame (full-state start: root pose, "
+    f"velocities, joints up to {gap[worst]:.2f} rad from the default pose at {c.joint_names[worst]}); "
+    "the node soft-starts a real robot to the default pose and cannot put it there. Pass "
+    "--accept-start-pose-mismatch (parameter accept_start_pose_mismatch) to run it from the default pose "
+    "anyway (docs/ros2.md)"
+  )
 
-  def __init__(self, runtime: PolicyRuntime, needs_lin_vel: bool):
-    self.runtime, self.needs_lin_vel = runtime, needs_lin_vel
+
+class _RuntimePolicy:
+  """The supervisor's Policy: the step's commands (``GoalReplay``), RobotState from a
+  Measurement, then PolicyRuntime.step; counts policy steps from ``reset``."""
+
+  def __init__(self, runtime: PolicyRuntime, replay: GoalReplay):
+    self.runtime, self.replay = runtime, replay
+    self.command = np.zeros(3)
+    """The operator's (vx, vy, wz) for the next step (ignored without a velocity command)."""
+    self.steps = 0
+    self.goal_row: int | None = None
 
   def reset(self) -> None:
     self.runtime.reset()
+    self.steps, self.goal_row = 0, None
 
   def __call__(self, meas: Measurement) -> np.ndarray:
+    self.replay.apply(self.runtime, self.steps, self.command)
     quat = meas.base_quat / np.linalg.norm(meas.base_quat)
     lin_vel = meas.base_lin_vel if meas.base_lin_vel is not None else np.zeros(3)
-    return self.runtime.step(RobotState(quat, meas.base_ang_vel, lin_vel, meas.joint_pos, meas.joint_vel))
+    target = self.runtime.step(RobotState(quat, meas.base_ang_vel, lin_vel, meas.joint_pos, meas.joint_vel))
+    self.goal_row = self.replay.row(self.steps)
+    self.steps += 1
+    return target

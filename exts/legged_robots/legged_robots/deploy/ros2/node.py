@@ -10,6 +10,8 @@ position = target, velocity = kp, effort = kd) and ``diagnostic_msgs/DiagnosticA
 Services: ``~/estop`` (std_srvs/Trigger), ``~/enable`` (std_srvs/SetBool).
 ``stgym_topics`` swaps the topics for st_gym's Float32MultiArray layout (ros2/inputs.py).
 Topic names, QoS, rates and limits are parameters (``NodeParams``, ``SupervisorConfig``).
+Motion-conditioned policies replay their goal tables (``controller``); the diagnostics
+carry the goal row.
 """
 
 from __future__ import annotations
@@ -72,6 +74,9 @@ class NodeParams(TopicParams):
   """Joint names the state may carry besides the policy's (ignored); any other is an error."""
   mjcf: str = ""
   """Robot model for the joint limits; empty: the exported robot.xml."""
+  accept_start_pose_mismatch: bool = False
+  """Run a policy trained to start in its clip's first frame (whole-body tracking) from the
+  default pose anyway; without it such a contract is refused (docs/ros2.md)."""
 
 
 def joint_limits(mjcf: Path, joint_names: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -116,8 +121,9 @@ class PolicyNode(Node):
     mjcf, _ = resolve_mjcf(folder, c, p.mjcf or None)
     lower, upper = joint_limits(mjcf, c.joint_names)
     self.controller = Controller(
-      runtime, self.supervisor_config, lower, upper, p.kp, p.kd, p.extra_joints, p.cmd_timeout_s
-    )
+      runtime, self.supervisor_config, lower, upper, p.kp, p.kd, p.extra_joints, p.cmd_timeout_s,
+      p.accept_start_pose_mismatch,
+    )  # fmt: skip
     self.joint_names = list(c.joint_names)
     self.period = 1.0 / p.control_rate_hz
     if abs(self.period - c.step_dt) > 1e-3 * c.step_dt:
@@ -281,11 +287,7 @@ class PolicyNode(Node):
       level, message = DiagnosticStatus.WARN, f"{state.value}: {detail}" if detail else state.value
     else:
       level, message = DiagnosticStatus.OK, state.value
-    values = {
-      "state": state.value, "last_fault": sup.last_fault or "", "waiting_for": sup.waiting_for or "",
-      "command": " ".join(f"{v:.3f}" for v in ctl.command), "command_clamped": str(ctl.command_clamped),
-      **{f"problem.{k}": v for k, v in ctl.problems.items()},
-    }  # fmt: skip
+    values = ctl.report()
     timing = {k: f"{v:.3f}" if isinstance(v, float) else str(v) for k, v in self.timing.summary().items()}
     timing["period_target_ms"] = f"{self.period * 1e3:.3f}"
     late = self.timing.late > 0

@@ -202,8 +202,8 @@ def run_with_sim(
   warmup_s: float = 1.0, start_timeout_s: float = 60.0, progress: Callable[[str], None] = print,
   keep_timing_history: bool = False, rt_priority: int = 0,
 ) -> SimRun:  # fmt: skip
-  """Node (this process) + loopback robot (``robot_command``, writing to ``out``), scored."""
-  out.mkdir(parents=True, exist_ok=True)
+  """Node (this process) + loopback robot (``robot_command``, writing to ``out``), scored; a
+  policy the node refuses raises before anything is written or started."""
   context = _init(ros_args, rt_priority)
   overrides = {"auto_enable": True, "stgym_topics": stgym, **(node_overrides or {})}
   try:
@@ -212,6 +212,7 @@ def run_with_sim(
     context.try_shutdown()
     raise
   teleop = TeleopNode(context, schedule, node, stgym)
+  out.mkdir(parents=True, exist_ok=True)
   proc = start_process(robot_command, log=out / "robot.log")
   spinner = Spinner(context, [node, teleop])
   start, reason, next_report = time.monotonic(), "duration reached", 5.0
@@ -257,6 +258,8 @@ def run_with_sim(
     last_fault=sup.last_fault,
     transitions=transitions,
     control_loop=node.timing.summary(),
+    policy_steps=node.controller.policy_steps,
+    goal_row=node.controller.goal_row,
     robot=robot,
     ok=metrics["survived"] and all(t.target is not SupervisorState.DAMPING for t in sup.transitions),
   )

@@ -128,7 +128,9 @@ def test_best_params_file_trains(finished_study, tmp_path):
 
 @pytest.mark.slow
 def test_killed_study_resumes_with_finished_trials_intact(tmp_path):
-  space = _space(tmp_path, trial={**SPACE["trial"], "eval_every": 2, "max_iterations": 4}, n_trials=2)
+  # 8 iterations, a checkpoint every 2: after trial 1's first evaluation it still has 6
+  # iterations and 3 evaluations to go, so the kill lands mid-trial on a slow machine too.
+  space = _space(tmp_path, trial={**SPACE["trial"], "eval_every": 2, "max_iterations": 8}, n_trials=2)
   cmd = _cmd(tmp_path, space, "--device", "cpu", "--pruner", "none", "--heartbeat-s", "1")
   proc = subprocess.Popen(cmd, env=ENV, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
   db = tmp_path / "logs" / "studies" / "tiny.db"
@@ -151,6 +153,8 @@ def test_killed_study_resumes_with_finished_trials_intact(tmp_path):
   before = _study(tmp_path).trials
   done, killed = before
   assert killed.state == TrialState.RUNNING
+  saved = [c["iteration"] for c in _state(killed.user_attrs["run_dir"])["checkpoints"]]
+  assert saved and saved[-1] < 7, saved
   time.sleep(3)  # > the grace period (2 x --heartbeat-s)
   result = _run(cmd)
   assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -169,8 +173,8 @@ def test_killed_study_resumes_with_finished_trials_intact(tmp_path):
   # The evaluations before the kill are re-reported, then training went on from the newest checkpoint.
   assert all(cont.intermediate_values[s] == v for s, v in after[1].intermediate_values.items())
   state = _state(killed.user_attrs["run_dir"])
-  assert len(state["session_starts"]) == 2 and [c["iteration"] for c in state["checkpoints"]] == [1, 3]
-  assert f"resuming {killed.user_attrs['run_dir']} from model_1.pt" in result.stdout
+  assert len(state["session_starts"]) == 2 and [c["iteration"] for c in state["checkpoints"]] == [1, 3, 5, 7]
+  assert f"resuming {killed.user_attrs['run_dir']} from model_{saved[-1]}.pt" in result.stdout
   assert len(list((tmp_path / "logs" / "st_rl" / "g1_flat").iterdir())) == 2  # no third run folder
 
 

@@ -11,8 +11,9 @@ What hydra does not do is ours: before composing, every key is checked against t
 dataclasses (an unknown key names the closest valid keys; ``+`` only adds to mappings of
 plain values, ``~`` only deletes mapping entries); after composing, every changed value is
 written back into the dataclasses checked against the field's declared type (the expected
-type is named), elements of lists and mappings included (``rl/override_values.py``). Setting a term of a term dict
-(``env.rewards.<name>``) to ``null`` or deleting it (``~env.rewards.<name>``) removes it.
+type is named), elements of lists and mappings included (``rl/override_values.py``).
+Setting a term of a term dict (``env.rewards.<name>``) to ``null`` or deleting it
+(``~env.rewards.<name>``) removes it.
 """
 
 from __future__ import annotations

@@ -38,11 +38,6 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[
   add("--algorithm", help="PPO or AMP (skrl's agent)")
   add("--agent", help="named skrl agent of the task, e.g. skrl_ppo_lstm (default skrl_<algorithm>)")
   add("--agent_cfg", help="an skrl agent YAML to use instead of the task's")
-  add(
-    "--distributed",
-    action="store_true",
-    help="one process per GPU under torchrun (./run.sh -r skrl -g N); --num_envs is then per process",
-  )
   return split_args(parser, argv)
 
 

@@ -36,11 +36,6 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[
   parser = script_parser(__doc__, add_train_flags)
   add = parser.add_argument
   add("--logger", choices=["tensorboard", "wandb"], help="metrics backend")
-  add(
-    "--distributed",
-    action="store_true",
-    help="one process per GPU under torchrun (./run.sh -g N); --num_envs is then per process",
-  )
   return split_args(parser, argv)
 
 

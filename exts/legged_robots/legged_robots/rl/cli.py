@@ -113,6 +113,11 @@ def add_train_flags(parser: argparse.ArgumentParser) -> None:
   add("--video", action="store_true", help="record env 0 every video_interval steps")
   add("--video_length", type=int, help="frames per training video")
   add("--video_interval", type=int, help="env steps between training videos")
+  add(
+    "--distributed",
+    action="store_true",
+    help="one process per GPU under torchrun (./run.sh [-r skrl] -g N); --num_envs is then per process",
+  )
 
 
 def add_play_flags(parser: argparse.ArgumentParser) -> None:

@@ -104,17 +104,33 @@ def _used_gib(device: str) -> float | None:
   return (total - free) / 2**30
 
 
+def _configs(runner: str, task: str, overrides: list[str]) -> tuple[Any, Any]:
+  """(env cfg, agent cfg) of a row with its overrides applied, keys and types checked; the
+  agent is st_rl's, or the task's skrl PPO agent. Builds nothing."""
+  from legged_robots.rl.overrides import apply_overrides
+  from legged_robots.rl.task_cfg import checked_overrides, load_task_cfgs
+
+  if runner == "skrl":
+    from legged_robots.rl.skrl.task_cfg import select_agent_cfg
+    from legged_robots.tasks.registry import load_env_cfg
+
+    env_cfg, agent_cfg = load_env_cfg(task, play=False), select_agent_cfg(task, "PPO", None, None)
+  else:
+    cfgs = load_task_cfgs(task, play=False)
+    env_cfg, agent_cfg = cfgs.env, cfgs.agent
+  roots = {"env": env_cfg, "agent": agent_cfg}
+  apply_overrides(roots, checked_overrides(overrides))
+  return roots["env"], roots["agent"]
+
+
 def _st_rl(task: str, overrides: list[str], num_envs: int, device: str, rank: int):
   """The env, its steps per iteration, and a factory of its ``Trainer``."""
   from mjlab.rl import RslRlVecEnvWrapper
 
   from legged_robots.rl.runner import runner_class
-  from legged_robots.rl.task_cfg import apply_cfg_overrides, checked_overrides, load_task_cfgs
   from legged_robots.tasks.registry import env_class
 
-  cfgs = load_task_cfgs(task, play=False)
-  apply_cfg_overrides(cfgs, checked_overrides(overrides))
-  cfg, agent = cfgs.env, cfgs.agent
+  cfg, agent = _configs("st_rl", task, overrides)
   cfg.scene.num_envs = num_envs
   agent.seed += rank  # each process simulates its own envs
   cfg.seed = agent.seed
@@ -130,15 +146,10 @@ def _st_rl(task: str, overrides: list[str], num_envs: int, device: str, rank: in
 
 def _skrl(task: str, overrides: list[str], num_envs: int, device: str, rank: int):
   """As ``_st_rl``, with skrl's SequentialTrainer and the task's skrl PPO agent."""
-  from legged_robots.rl.overrides import apply_overrides
-  from legged_robots.rl.skrl.task_cfg import select_agent_cfg
-  from legged_robots.rl.task_cfg import checked_overrides
-  from legged_robots.tasks.registry import env_class, load_env_cfg
+  from legged_robots.tasks.registry import env_class
 
-  cfg = select_agent_cfg(task, "PPO", None, None)
-  env_cfg = load_env_cfg(task, play=False)
+  env_cfg, cfg = _configs("skrl", task, overrides)
   env_cfg.scene.num_envs = num_envs
-  apply_overrides({"env": env_cfg, "agent": cfg}, checked_overrides(overrides))
   cfg.seed += rank
   env_cfg.seed = cfg.seed
 
@@ -297,13 +308,13 @@ def _emit(line: str, out: str | None) -> None:
 
 
 def _check_tasks(specs: list[str]) -> None:
-  """Unknown task ids and override keys are bad input before any row runs (StRlError)."""
-  from legged_robots.rl.task_cfg import checked_overrides, require_task
+  """Unknown task ids, override keys and values are bad input before any row runs (StRlError)."""
+  from legged_robots.rl.task_cfg import require_task
 
   for spec in specs:
-    _, task, overrides = parse_spec(spec)
+    runner, task, overrides = parse_spec(spec)
     require_task(task)
-    checked_overrides(overrides)
+    _configs(runner, task, overrides)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -127,3 +127,14 @@ def test_bad_specs_and_unknown_tasks_exit_2_before_any_row():
   result = _run("--tasks", "Flat-G1", "skrl:Flat-G2", *TINY, timeout=300)
   assert result.returncode == 2 and "Flat-G2" in result.stderr and "Traceback" not in result.stderr
   assert result.stdout == ""
+
+
+def test_unknown_override_keys_of_any_row_exit_2_before_any_row():
+  # The first row is valid: an exit 1 with its JSON line printed would mean the rows ran.
+  for spec, key in (
+    ("skrl:Flat-G1[agent.agent.nope=1]", "agent.agent.nope"),
+    ("Flat-G1[env.nope=1]", "env.nope"),
+  ):
+    result = _run("--tasks", "Flat-G1", spec, *TINY, timeout=300)
+    assert result.returncode == 2 and key in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert result.stdout == ""

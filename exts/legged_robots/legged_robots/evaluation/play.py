@@ -37,6 +37,7 @@ from legged_robots.rl.task_cfg import (
   resolve_device,
   restore_training_interface,
 )
+from legged_robots.tasks.motion import MotionDataCfg
 
 VELOCITY_RANGES = ("lin_vel_x", "lin_vel_y", "ang_vel_z")
 STYLE_WARMUP_S = 1.0
@@ -272,10 +273,16 @@ def run_play(opts: PlayOptions) -> Path:
   finally:
     env.close()
   summary.update(task=opts.task, checkpoint=str(path), iteration=int(data["iter"]))
-  motion = getattr(cfgs.env, "motion", None)
+  write_summary(summary, getattr(cfgs.env, "motion", None), exported, out_dir, opts, "st_rl")
+  return out_dir
+
+
+def write_summary(
+  summary: dict, motion: MotionDataCfg | None, exported: Path, out_dir: Path, opts: PlayOptions, library: str
+) -> None:
+  """Add the style report of a task with motions, write metrics.json and print it."""
   if motion is not None:
     summary["style"] = _style_report(motion, exported, out_dir / "style", opts)
   (out_dir / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
   print(json.dumps(summary, indent=2), flush=True)
-  print(f"[st_rl] wrote {out_dir} and {exported}", flush=True)
-  return out_dir
+  print(f"[{library}] wrote {out_dir} and {exported}", flush=True)

@@ -10,14 +10,13 @@ checkpoint, ``<run>/exported/model_<i>/`` for an older one) and
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from mjlab.envs import ManagerBasedRlEnvCfg
 
 from legged_robots.deploy.runs import experiment_dirs
-from legged_robots.evaluation.play import PlayOptions, _rollout, _style_report, export_folder
+from legged_robots.evaluation.play import PlayOptions, _rollout, export_folder, write_summary
 from legged_robots.rl import checkpoint as ckpt
 from legged_robots.rl.errors import StRlError
 from legged_robots.rl.hydra_main import run_jobs
@@ -110,10 +109,5 @@ def run_skrl_play(opts: SkrlPlayOptions) -> Path:
   summary.update(
     task=opts.task, checkpoint=str(path), iteration=iteration, library="skrl", algorithm=cfg.algorithm
   )
-  motion = getattr(env_cfg, "motion", None)
-  if motion is not None:
-    summary["style"] = _style_report(motion, exported, out_dir / "style", opts)
-  (out_dir / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
-  print(json.dumps(summary, indent=2), flush=True)
-  print(f"[skrl] wrote {out_dir} and {exported}", flush=True)
+  write_summary(summary, getattr(env_cfg, "motion", None), exported, out_dir, opts, "skrl")
   return out_dir

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 import sys
 import time
@@ -15,17 +14,10 @@ import optuna
 import pytest
 import yaml
 from optuna.trial import TrialState
+from test_st_rl_scripts import ENV, ROOT  # same folder (pytest puts it on sys.path)
 
 from legged_robots.rl.cfg_yaml import load_cfg
 
-ROOT = Path(__file__).resolve().parents[2]
-ENV = {
-  **os.environ,
-  "CUDA_VISIBLE_DEVICES": "",
-  "MUJOCO_GL": "osmesa",
-  "PYOPENGL_PLATFORM": "osmesa",
-  "MJLAB_WARP_QUIET": "1",
-}
 TRAIN = [sys.executable, str(ROOT / "scripts" / "st_rl" / "train.py"), "--task", "Flat-G1"]
 LR = "agent.algorithm.learning_rate"
 SPACE = {

@@ -139,7 +139,7 @@ def _session_class(runner: str, rank: Rank, device: str) -> type[Session]:
 def main() -> int:
   args = parse_args()
   configure_headless_gl()  # before anything imports mjlab
-  from legged_robots.rl.distributed import broadcast_object, device_for, launched_rank, parameter_checksum
+  from legged_robots.rl.distributed import broadcast_object, device_for, launched_rank, report_rank
   from legged_robots.rl.task_cfg import checked_overrides, require_task, resolve_device
 
   checked_overrides(args.overrides)
@@ -193,8 +193,7 @@ def main() -> int:
           session.evaluate()
         progressed = True
       if rank.world_size > 1:  # equal on all ranks: they trained one policy together
-        checksum = parameter_checksum(*session.runner.policy_modules())
-        print(f"[ttw] rank {rank.rank}/{rank.world_size}: parameter checksum {checksum:.12e}", flush=True)
+        report_rank("ttw", rank, *session.runner.policy_modules())
     finally:
       session.close()
   return broadcast_object(finish(args.run_dir, state, limits, action) if rank.is_main else None, rank)

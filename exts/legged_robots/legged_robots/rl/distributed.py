@@ -25,6 +25,7 @@ import torch.distributed as dist
 from torch import nn
 
 from legged_robots.rl.errors import StRlError
+from legged_robots.rl.task_cfg import resolve_device
 
 T = TypeVar("T")
 
@@ -120,6 +121,17 @@ def sync_normalizers(modules: list[nn.Module], world_size: int) -> None:
     # New tensors, not in-place copies: rsl_rl reassigns _std inside inference mode, which
     # makes it an inference tensor that cannot be written to here.
     m._mean, m._var, m._std = mean, var, torch.sqrt(var)
+
+
+def run_device(rank: Rank, device: str | None, distributed: bool) -> str:
+  """The training device: ``device_for`` the rank under torchrun, else the flag's (resolved)."""
+  return device_for(rank, device) if distributed else resolve_device(device)
+
+
+def report_rank(library: str, rank: Rank, *modules: nn.Module) -> None:
+  """One line per rank; equal checksums mean the ranks ended with the same policy."""
+  checksum = parameter_checksum(*modules)
+  print(f"[{library}] rank {rank.rank}/{rank.world_size}: parameter checksum {checksum:.12e}", flush=True)
 
 
 def parameter_checksum(*modules: nn.Module) -> float:

@@ -17,7 +17,7 @@ from legged_robots.deploy.runs import experiment_dirs
 from legged_robots.rl import checkpoint as ckpt
 from legged_robots.rl.cfg_yaml import dump_cfg
 from legged_robots.rl.checks import at_least, check_agent_cfg, check_env_cfg
-from legged_robots.rl.distributed import Rank, device_for, parameter_checksum, rank_from_env
+from legged_robots.rl.distributed import Rank, rank_from_env, report_rank, run_device
 from legged_robots.rl.errors import StRlError
 from legged_robots.rl.hydra_main import run_jobs
 from legged_robots.rl.messages import next_steps, quiet_build, smoke_test_note
@@ -28,7 +28,6 @@ from legged_robots.rl.task_cfg import (
   checked_overrides,
   load_task_cfgs,
   policy_io_sizes,
-  resolve_device,
   set_if_given,
   task_agents,
 )
@@ -127,23 +126,13 @@ def _rank(opts: TrainOptions) -> Rank:
   return rank_from_env()
 
 
-def _report_rank(runner, rank: Rank) -> None:
-  """One line per rank; equal checksums mean the ranks ended with the same policy."""
-  checksum = parameter_checksum(*runner.policy_modules())
-  print(f"[st_rl] rank {rank.rank}/{rank.world_size}: parameter checksum {checksum:.12e}", flush=True)
-
-
-def _device(opts: TrainOptions, rank: Rank) -> str:
-  return device_for(rank, opts.device) if opts.distributed else resolve_device(opts.device)
-
-
 def train_cfgs(opts: TrainOptions, rank: Rank) -> TaskCfgs:
   """The run's configs, checked: the task's env and agent, the flags, then the overrides.
   Builds nothing and writes nothing (train.py calls it for every job before hydra starts)."""
   _check_options(opts)
   overrides = checked_overrides(opts.overrides)
   cfgs = load_task_cfgs(opts.task, play=False, agent_name=opts.agent)
-  _apply_flags(opts, cfgs, _device(opts, rank))
+  _apply_flags(opts, cfgs, run_device(rank, opts.device, opts.distributed))
   cfgs.agent.seed += rank.rank  # each process simulates its own envs
   cfgs.env.seed = cfgs.agent.seed
   apply_cfg_overrides(cfgs, overrides)
@@ -168,7 +157,7 @@ def train_with_hydra(prog: str, opts: TrainOptions, hydra_args: list[str]) -> No
 def run_train(opts: TrainOptions) -> Path:
   """Train; return the run folder."""
   rank = _rank(opts)
-  device = _device(opts, rank)
+  device = run_device(rank, opts.device, opts.distributed)
   cfgs = train_cfgs(opts, rank)
   num_envs, max_iterations = cpu_budget(opts, device)
   if (num_envs, max_iterations) != (opts.num_envs, opts.max_iterations):
@@ -212,7 +201,7 @@ def run_train(opts: TrainOptions) -> Path:
       if resume_path is not None:
         runner.load(str(resume_path))
       runner.learn(num_learning_iterations=agent.max_iterations, init_at_random_ep_len=True)
-      _report_rank(runner, rank)
+      report_rank("st_rl", rank, *runner.policy_modules())
       return experiment_dir
     # All inputs are valid: from here on the run folder is written.
     run_dir = _start_run(experiment_dir, agent.run_name)
@@ -234,7 +223,7 @@ def run_train(opts: TrainOptions) -> Path:
         runner.load(str(resume_path))
       runner.learn(num_learning_iterations=agent.max_iterations, init_at_random_ep_len=True)
       if opts.distributed:
-        _report_rank(runner, rank)
+        report_rank("st_rl", rank, *runner.policy_modules())
     except BaseException:
       _drop_if_empty(run_dir)
       raise

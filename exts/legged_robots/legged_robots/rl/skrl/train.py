@@ -17,14 +17,14 @@ from mjlab.envs import ManagerBasedRlEnvCfg
 from legged_robots.deploy.runs import experiment_dirs
 from legged_robots.rl import checkpoint as ckpt
 from legged_robots.rl.cfg_yaml import dump_cfg
-from legged_robots.rl.distributed import Rank, device_for, launched_rank, parameter_checksum
+from legged_robots.rl.distributed import Rank, launched_rank, report_rank, run_device
 from legged_robots.rl.errors import StRlError
 from legged_robots.rl.hydra_main import run_jobs
 from legged_robots.rl.messages import quiet_build
 from legged_robots.rl.overrides import apply_overrides
 from legged_robots.rl.run_dir import TrainLock, claim_run_dir, clean_stale, write_run_info
 from legged_robots.rl.skrl.task_cfg import AMP_GROUP, check_amp_env, select_agent_cfg, skrl_agent_names
-from legged_robots.rl.task_cfg import checked_overrides, require_task, resolve_device
+from legged_robots.rl.task_cfg import checked_overrides, require_task
 from legged_robots.rl.train import TrainOptions, cpu_budget
 from legged_robots.tasks.agents_skrl import SkrlAgentCfg, dump_skrl_cfg
 
@@ -52,19 +52,13 @@ def _start_run(experiment_dir: Path, run_name: str) -> Path:
   return claim_run_dir(experiment_dir, run_name or None)
 
 
-def _report_rank(runner, rank: Rank) -> None:
-  """One line per rank; equal checksums mean the ranks ended with the same policy."""
-  checksum = parameter_checksum(*runner.policy_modules())
-  print(f"[skrl] rank {rank.rank}/{rank.world_size}: parameter checksum {checksum:.12e}", flush=True)
-
-
 def skrl_train_cfgs(opts: SkrlTrainOptions, rank: Rank) -> tuple[ManagerBasedRlEnvCfg, SkrlAgentCfg, int]:
   """(env cfg, skrl agent cfg, iterations): the task's, the flags, then the overrides;
   checked. Builds and writes nothing (train.py calls it for every job before hydra starts)."""
   if opts.logger != "tensorboard":
     raise StRlError(f"--logger {opts.logger}: the skrl runner writes TensorBoard only.")
   overrides = checked_overrides(opts.overrides)
-  device = device_for(rank, opts.device) if opts.distributed else resolve_device(opts.device)
+  device = run_device(rank, opts.device, opts.distributed)
   require_task(opts.task)
   from legged_robots.tasks.registry import load_env_cfg
 
@@ -113,7 +107,7 @@ def _launched_rank(opts: SkrlTrainOptions) -> Rank:
 def run_skrl_train(opts: SkrlTrainOptions) -> Path:
   """Train with skrl; return the run folder."""
   rank = _launched_rank(opts)
-  device = device_for(rank, opts.device) if opts.distributed else resolve_device(opts.device)
+  device = run_device(rank, opts.device, opts.distributed)
   env_cfg, cfg, iterations = skrl_train_cfgs(opts, rank)
   num_envs, budget = cpu_budget(opts, device)
   if (num_envs, budget) != (opts.num_envs, opts.max_iterations):
@@ -163,7 +157,7 @@ def run_skrl_train(opts: SkrlTrainOptions) -> Path:
       if resume_data is not None:
         runner.load(resume_data)
       runner.learn(iterations)
-      _report_rank(runner, rank)
+      report_rank("skrl", rank, *runner.policy_modules())
       return experiment_dir
 
     # All inputs are valid: from here on the run folder is written.
@@ -182,7 +176,7 @@ def run_skrl_train(opts: SkrlTrainOptions) -> Path:
         runner.load(resume_data)
       runner.learn(iterations)
       if opts.distributed:
-        _report_rank(runner, rank)
+        report_rank("skrl", rank, *runner.policy_modules())
     except BaseException:
       if not ckpt.list_checkpoints(run_dir):  # a run that stopped before its first checkpoint
         shutil.rmtree(run_dir, ignore_errors=True)

@@ -8,10 +8,11 @@ Rewards ``track_<group>_joint_{pos,vel}_exp`` = exp(-mse / sigma), mse the mean 
 group's joints of the squared error to the command's reference frame (rad^2 or
 (rad/s)^2). sigma is fixed, or adaptive per term and env (st_gym's rule, with bounds per
 term): after each evaluation sigma <- clamp(0.95 sigma + 0.075 mse, sigma_min, sigma_max).
-``track_link_exp`` (``track_link_{pos,vel}_exp``: links of ``env.motion.body_names``, whose
-reference poses the library computes by forward kinematics of the clip frames through the
-robot's own MuJoCo model, once when it is built) and ``track_root_quat_exp`` use the same
-kernel and sigma rule.
+``track_link_exp`` (``track_link_{pos,vel,quat,ang_vel}_exp``: links of
+``env.motion.body_names``, whose reference poses the library computes by forward kinematics
+of the clip frames through the robot's own MuJoCo model, once when it is built) and
+``track_root_quat_exp`` use the same kernel and sigma rule. ``link_height_error_above`` is
+BeyondMimic's end-effector termination.
 
 Terminations use the root-mean-square joint error in rad (st_gym's thresholds are in
 mean squared rad: its lower 0.3 / 1.5 and upper 0.2 / 1.5 become sqrt: 0.548 / 1.225 and
@@ -23,7 +24,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 import torch
-from mjlab.utils.lab_api.math import quat_apply_inverse, yaw_quat
+from mjlab.utils.lab_api.math import quat_apply_inverse, quat_error_magnitude, quat_inv, quat_mul, yaw_quat
 
 from legged_robots.tasks.errors import TermCfgError
 from legged_robots.tasks.mdp.motion_command import MotionCommand, planar, resolve_joints
@@ -37,7 +38,13 @@ UPPER_JOINTS = (r"waist_.*_joint", r".*_shoulder_.*_joint", r".*_elbow_joint", r
 LOWER_JOINTS = (r".*_hip_.*_joint", r".*_knee_joint")
 FEET_JOINTS = (r".*_ankle_.*_joint",)
 Field = Literal["joint_pos", "joint_vel"]
-LinkField = Literal["pos", "vel"]
+LinkField = Literal["pos", "vel", "quat", "ang_vel"]
+_LINK_DATA = {
+  "vel": ("body_link_lin_vel_w", "body_lin_vel_w"),
+  "quat": ("body_link_quat_w", "body_quat_w"),
+  "ang_vel": ("body_link_ang_vel_w", "body_ang_vel_w"),
+}
+"""(robot entity data, library sample) keys of the link fields other than ``pos``."""
 
 
 def _motion(env: ManagerBasedRlEnv, command_name: str) -> MotionCommand:
@@ -120,9 +127,11 @@ def resolve_links(
   return [motion.asset.body_names.index(b) for b in body_names], [library.index(b) for b in body_names]
 
 
-def _heading_frame(quat: torch.Tensor, vec: torch.Tensor) -> torch.Tensor:
-  """(N, B, 3) world vectors in the heading (yaw-only) frame of each env's root ``quat``."""
-  return quat_apply_inverse(yaw_quat(quat).unsqueeze(1).expand(-1, vec.shape[1], -1), vec)
+def _heading_frame(quat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+  """(N, B, 3) world vectors, or (N, B, 4) world orientations (wxyz), in the heading
+  (yaw-only) frame of each env's root ``quat``."""
+  heading = yaw_quat(quat).unsqueeze(1).expand(-1, x.shape[1], -1)
+  return quat_mul(quat_inv(heading), x) if x.shape[-1] == 4 else quat_apply_inverse(heading, x)
 
 
 def link_states(
@@ -132,22 +141,32 @@ def link_states(
   field: LinkField,
   reference: dict[str, torch.Tensor] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-  """(robot, reference) link positions or linear velocities, (N, B, 3), each in its own
-  root's heading frame: positions with x, y relative to the root and z the height (as
-  BeyondMimic aligns the reference to the robot's anchor by yaw and xy). The reference is
-  the command's current frame unless another (a saved one) is given."""
+  """(robot, reference) link positions, linear velocities, angular velocities (N, B, 3) or
+  orientations (N, B, 4), each in its own root's heading frame: positions with x, y
+  relative to the root and z the height (as BeyondMimic aligns the reference to the
+  robot's anchor by yaw and xy). The reference is the command's current frame unless
+  another (a saved one) is given."""
   data, ref = motion.asset.data, motion.reference if reference is None else reference
   if field == "pos":
     robot = data.body_link_pos_w[:, ids] - planar(data.root_link_pos_w).unsqueeze(1)
     target = ref["body_pos_w"][:, cols] - planar(ref["root_pos"]).unsqueeze(1)
   else:
-    robot, target = data.body_link_lin_vel_w[:, ids], ref["body_lin_vel_w"][:, cols]
+    robot_key, ref_key = _LINK_DATA[field]
+    robot, target = getattr(data, robot_key)[:, ids], ref[ref_key][:, cols]
   return _heading_frame(data.root_link_quat_w, robot), _heading_frame(ref["root_quat"], target)
 
 
 class track_link_exp(_adaptive_exp):
-  """exp(-mse / sigma), mse the mean over links of ||robot - reference||^2 of their
-  positions (m^2) or linear velocities ((m/s)^2) in the root's heading frame (``link_states``)."""
+  """exp(-mse / sigma), mse the mean over links of the squared error in the root's heading
+  frame (``link_states``): ||robot - reference||^2 of positions (m^2), linear velocities
+  ((m/s)^2) or angular velocities ((rad/s)^2), or the squared angle of the rotation
+  between robot and reference orientation (``quat``, rad^2).
+
+  Orientations and angular velocities are compared in each root's heading frame, as the
+  positions: BeyondMimic turns the reference's orientations by the yaw between the anchors
+  (torso), which gives the same angle up to the anchors' tilt, and compares angular
+  velocities in the world, which differs from this only when robot and reference headings
+  differ (here a heading error does not count twice: ``track_root_rotation_exp`` has it)."""
 
   def __init__(self, cfg: RewardTermCfg, env: ManagerBasedRlEnv):
     super().__init__(cfg, env)
@@ -165,7 +184,29 @@ class track_link_exp(_adaptive_exp):
   ) -> torch.Tensor:
     del body_names, sigma, sigma_range  # Resolved at init.
     robot, reference = link_states(_motion(env, command_name), self._ids, self._cols, field)
+    if field == "quat":
+      return self.kernel(quat_error_magnitude(robot, reference).pow(2).mean(dim=-1))
     return self.kernel((robot - reference).pow(2).sum(dim=-1).mean(dim=-1))
+
+
+class link_height_error_above:
+  """Terminate when any link's height is more than ``threshold`` (m) off its reference's
+  (BeyondMimic's end-effector termination, ``bad_motion_body_pos_z_only``: its yaw and xy
+  alignment of the reference leaves heights as they are, so both compare world z)."""
+
+  def __init__(self, cfg: TerminationTermCfg, env: ManagerBasedRlEnv):
+    motion = _motion(env, cfg.params["command_name"])
+    self._ids, self._cols = resolve_links(motion, tuple(cfg.params["body_names"]), "link_height_error_above")
+
+  def __call__(
+    self, env: ManagerBasedRlEnv, command_name: str, body_names: tuple[str, ...], threshold: float
+  ) -> torch.Tensor:
+    del body_names  # Resolved at init.
+    robot, reference = link_states(_motion(env, command_name), self._ids, self._cols, "pos")
+    return ((robot[..., 2] - reference[..., 2]).abs() > threshold).any(dim=-1)
+
+  def reset(self, env_ids: torch.Tensor | slice | None = None) -> None:
+    del env_ids
 
 
 class track_root_quat_exp(_adaptive_exp):

@@ -3,9 +3,10 @@
 The G1 flat velocity task without its velocity command, plus a ``MotionCommand`` over all
 joints that starts each episode in a clip frame (root and joints, failure-adaptive start
 times) and ends it at the clip's end. Rewards track joints by group, the root pose and
-velocity, and the positions and velocities of BeyondMimic's links (``TRACKED_LINKS``);
-terminations: root height error > 0.25 m, root rotation error > 0.8 rad, and the
-adaptive joint-error thresholds. The actor sees the next frame's joint goals (a robot
+velocity, and the positions, orientations, linear and angular velocities of BeyondMimic's
+links (``TRACKED_LINKS``); terminations: root height error > 0.25 m, root rotation error
+> 0.8 rad, an end effector's (``EE_LINKS``) height error > 0.25 m, and the adaptive
+joint-error thresholds. The actor sees the next frame's joint goals (a robot
 can replay them from the export); the critic also sees the goal 5 steps ahead. Default
 clip: the shipped synthetic ``g1_dance``.
 """
@@ -53,6 +54,8 @@ TRACKED_LINKS = (
   "right_wrist_yaw_link",
 )
 """BeyondMimic's G1 body set: pelvis, legs, torso and arm ends (``track_link_*`` rewards)."""
+EE_LINKS = ("left_ankle_roll_link", "right_ankle_roll_link", "left_wrist_yaw_link", "right_wrist_yaw_link")
+"""BeyondMimic's end effectors: the episode ends when one is > 0.25 m off its reference height."""
 
 
 def g1_tracking_env_cfg(play: bool = False) -> MotionEnvCfg:
@@ -101,9 +104,16 @@ def g1_tracking_env_cfg(play: bool = False) -> MotionEnvCfg:
   cfg.rewards["track_root_ang_vel_exp"] = RewardTermCfg(
     func=mimic.track_root_ang_vel_exp, weight=0.5, params={**root, "std": 3.0}
   )
-  # BeyondMimic's body position and velocity terms (weight 1, std 0.3 m and 1 m/s: sigma =
-  # std^2), here with the adaptive sigma of the joint terms.
-  for field, sigma, bounds in (("pos", 0.09, (0.01, 0.25)), ("vel", 1.0, (0.1, 4.0))):
+  # BeyondMimic's body position, orientation, linear and angular velocity terms (weight 1,
+  # std 0.3 m, 0.4 rad, 1 m/s, 3.14 rad/s: sigma = std^2), here with the adaptive sigma of
+  # the joint terms, within about (std / 3)^2 .. (2 std)^2.
+  links = (
+    ("pos", 0.09, (0.01, 0.25)),
+    ("quat", 0.16, (0.02, 0.64)),
+    ("vel", 1.0, (0.1, 4.0)),
+    ("ang_vel", 9.86, (1.0, 40.0)),
+  )
+  for field, sigma, bounds in links:
     cfg.rewards[f"track_link_{field}_exp"] = RewardTermCfg(
       func=mimic.track_link_exp,
       weight=1.0,
@@ -115,6 +125,9 @@ def g1_tracking_env_cfg(play: bool = False) -> MotionEnvCfg:
   )
   cfg.terminations["root_rotation_error"] = TerminationTermCfg(
     func=mimic.root_rotation_error_above, params={**root, "threshold": 0.8}
+  )
+  cfg.terminations["ee_link_height_error"] = TerminationTermCfg(
+    func=mimic.link_height_error_above, params={**root, "body_names": EE_LINKS, "threshold": 0.25}
   )
   for name, joints, lo in (("upper", mimic.UPPER_JOINTS, 0.447), ("lower", mimic.LOWER_JOINTS, 0.548)):
     cfg.terminations[f"tracking_{name}_dof_error"] = TerminationTermCfg(

@@ -1,0 +1,148 @@
+# Isaac Lab 3 needs Python 3.12; the 3.11 dev venv cannot hold it, so pyright cannot see it.
+# pyright: reportMissingImports=false
+"""st_gym's velocity-task terms that Isaac Lab 3 does not have, written on Isaac Lab's API.
+
+Every other term of the tasks is Isaac Lab's own (``isaaclab.envs.mdp``, ``isaaclab_tasks.
+core.velocity.mdp``). Each term here restates the st_gym / mjlab term of the same name
+(``legged_robots.tasks.mdp``, ``mjlab.envs.mdp``, ``mjlab.tasks.velocity.mdp``) on Isaac Lab
+data: ``.torch`` views of Newton's buffers, contact sensors selected by ``sensor_cfg``.
+"""
+
+from __future__ import annotations
+
+import torch
+from isaaclab.managers import ManagerTermBase, RewardTermCfg, SceneEntityCfg
+from isaaclab.utils.math import euler_xyz_from_quat
+from isaaclab.utils.string import resolve_matching_names_values
+
+_ROBOT = SceneEntityCfg("robot")
+
+
+def _command(env, name: str) -> torch.Tensor:
+  return env.command_manager.get_command(name)
+
+
+def feet_parallel(env, std: float, asset_cfg: SceneEntityCfg) -> torch.Tensor:
+  """exp(-dpsi^2 / std^2), dpsi the yaw angle between the two feet (first two bodies)."""
+  quat = env.scene[asset_cfg.name].data.body_link_quat_w.torch[:, asset_cfg.body_ids]  # (B, 2, 4)
+  _, _, yaw = euler_xyz_from_quat(quat.reshape(-1, 4))
+  yaw = yaw.reshape(quat.shape[0], -1)
+  dpsi = torch.remainder(yaw[:, 0] - yaw[:, 1] + torch.pi, 2 * torch.pi) - torch.pi
+  return torch.exp(-torch.square(dpsi) / std**2)
+
+
+def _net_forces(env, sensor_cfg: SceneEntityCfg) -> torch.Tensor:
+  """(B, bodies, 3) net contact force [N] on the selected bodies, this physics step."""
+  return env.scene.sensors[sensor_cfg.name].data.net_forces_w.torch[:, sensor_cfg.body_ids]
+
+
+def feet_stumble(env, sensor_cfg: SceneEntityCfg, ratio: float = 5.0) -> torch.Tensor:
+  """1 when any foot's horizontal contact force exceeds ``ratio`` times its vertical one."""
+  force = _net_forces(env, sensor_cfg)
+  horizontal = torch.linalg.norm(force[..., :2], dim=-1)
+  return torch.any(horizontal > ratio * torch.abs(force[..., 2]), dim=1).float()
+
+
+def contact_forces_excess(env, sensor_cfg: SceneEntityCfg, max_contact_force: float) -> torch.Tensor:
+  """sum over sensed bodies of max(|F| - max_contact_force, 0)."""
+  norm = torch.linalg.norm(_net_forces(env, sensor_cfg), dim=-1)
+  return torch.sum(torch.clamp(norm - max_contact_force, min=0.0), dim=1)
+
+
+def feet_slip(
+  env,
+  sensor_cfg: SceneEntityCfg,
+  command_name: str,
+  asset_cfg: SceneEntityCfg,
+  command_threshold: float = 0.01,
+) -> torch.Tensor:
+  """sum over feet in contact of |v_xy|^2, while |cmd_xy| + |cmd_wz| > threshold (mjlab's feet_slip).
+
+  mjlab reads the foot sites' velocity; Isaac Lab has no sites, so the ankle-roll links' origin
+  velocity stands in (the G1's foot sites sit on those links).
+  """
+  in_contact = (torch.linalg.norm(_net_forces(env, sensor_cfg), dim=-1) > 0.0).float()
+  foot_vel = env.scene[asset_cfg.name].data.body_link_lin_vel_w.torch[:, asset_cfg.body_ids, :2]
+  command = _command(env, command_name)
+  active = (torch.linalg.norm(command[:, :2], dim=1) + torch.abs(command[:, 2])) > command_threshold
+  return torch.sum(torch.sum(torch.square(foot_vel), dim=-1) * in_contact, dim=1) * active.float()
+
+
+def electrical_power_cost(env, asset_cfg: SceneEntityCfg = _ROBOT) -> torch.Tensor:
+  """sum_j max(tau_j * qd_j, 0): positive mechanical power of the actuators (no regen credit)."""
+  data = env.scene[asset_cfg.name].data
+  power = data.applied_torque.torch[:, asset_cfg.joint_ids] * data.joint_vel.torch[:, asset_cfg.joint_ids]
+  return torch.sum(torch.clamp(power, min=0.0), dim=1)
+
+
+class action_acc_l2(ManagerTermBase):
+  """|a_t - 2 a_{t-1} + a_{t-2}|^2 of the raw policy output (Isaac Lab keeps only a_{t-1})."""
+
+  def __init__(self, cfg: RewardTermCfg, env):
+    super().__init__(cfg, env)
+    self._prev_prev = torch.zeros_like(env.action_manager.action)
+
+  def reset(self, env_ids=None) -> None:
+    self._prev_prev[slice(None) if env_ids is None else env_ids] = 0.0
+
+  def __call__(self, env) -> torch.Tensor:
+    action, prev = env.action_manager.action, env.action_manager.prev_action
+    acc = action - 2.0 * prev + self._prev_prev
+    self._prev_prev.copy_(prev)
+    return torch.sum(torch.square(acc), dim=1)
+
+
+class joint_excess_l1(ManagerTermBase):
+  """sum_j max(|x_j| - soft_ratio * limit_j, 0) for x = joint velocity or applied torque.
+
+  st_gym's ``dof_vel_limits`` (limits: Unitree's motor speeds) and ``dof_torques_limits``
+  (limits: the actuators' effort limits), limits given per joint pattern.
+  """
+
+  def __init__(self, cfg: RewardTermCfg, env):
+    super().__init__(cfg, env)
+    asset = env.scene[cfg.params.get("asset_cfg", _ROBOT).name]
+    ids, _, limits = resolve_matching_names_values(cfg.params["limits"], asset.joint_names)
+    if len(ids) != len(asset.joint_names):
+      missing = sorted(set(asset.joint_names) - {asset.joint_names[i] for i in ids})
+      raise ValueError(f"joint_excess_l1: no limit for joints {missing}; add their patterns to 'limits'.")
+    if cfg.params["quantity"] not in ("joint_vel", "applied_torque"):
+      raise ValueError(
+        f"joint_excess_l1: quantity {cfg.params['quantity']!r} is not joint_vel or applied_torque"
+      )
+    self._ids = torch.tensor(ids, device=env.device)
+    self._limit = torch.tensor(limits, device=env.device) * cfg.params.get("soft_ratio", 1.0)
+
+  def __call__(
+    self,
+    env,
+    quantity: str,
+    limits: dict[str, float],
+    soft_ratio: float = 1.0,
+    asset_cfg: SceneEntityCfg = _ROBOT,
+  ) -> torch.Tensor:
+    del limits, soft_ratio  # resolved in __init__
+    value = getattr(env.scene[asset_cfg.name].data, quantity).torch[:, self._ids]
+    return torch.sum(torch.clamp(torch.abs(value) - self._limit, min=0.0), dim=1)
+
+
+class reward_weight_linear(ManagerTermBase):
+  """w(t) = w0 + (weight - w0) * min(t / num_steps, 1), t the env's common_step_counter."""
+
+  def __init__(self, cfg, env):
+    super().__init__(cfg, env)
+    name = cfg.params["term_name"]
+    if name not in env.reward_manager.active_terms:
+      raise ValueError(
+        f"reward_weight_linear: no reward term {name!r}; active: {env.reward_manager.active_terms}"
+      )
+    self._name = name
+    self._term_cfg = env.reward_manager.get_term_cfg(name)
+    self._initial = float(self._term_cfg.weight)
+
+  def __call__(self, env, env_ids, term_name: str, weight: float, num_steps: int) -> float:
+    del env_ids, term_name
+    frac = min(env.common_step_counter / num_steps, 1.0)
+    self._term_cfg.weight = self._initial + (weight - self._initial) * frac
+    env.reward_manager.set_term_cfg(self._name, self._term_cfg)
+    return self._term_cfg.weight

@@ -146,6 +146,21 @@ class MotionLibrary:
     u = torch.rand(clip_ids.shape, device=self.device, generator=generator)
     return u * span
 
+  def sample_frame_ids(
+    self, clip_ids: torch.Tensor, generator: torch.Generator | None = None
+  ) -> torch.Tensor:
+    """(n,) uniformly random frame indices of clips `clip_ids`, in [0, num_frames - 1]."""
+    n = self.num_frames[clip_ids]
+    u = torch.rand(clip_ids.shape, device=self.device, generator=generator)
+    return torch.minimum((u * n).long(), n - 1)
+
+  def frames(self, clip_ids: torch.Tensor, frame_ids: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The stored states of frames `frame_ids` of clips `clip_ids` (both (N,)), without
+    interpolation: one row gather. The keys of `sample` without the derived `_b` ones;
+    equal to `sample` at the frame's time."""
+    rows = self._packed[self.start[clip_ids.to(self.device, torch.long)] + frame_ids.to(self.device)]
+    return {key: rows[:, lo:hi].view(len(rows), *shape) for key, (lo, hi, shape) in self._layout.items()}
+
   def _blend(self, clip_ids: torch.Tensor, times: torch.Tensor, loop: bool):
     duration = self.duration[clip_ids]
     t = torch.remainder(times, duration) if loop else torch.minimum(times.clamp(min=0.0), duration)

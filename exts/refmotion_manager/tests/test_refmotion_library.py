@@ -33,6 +33,22 @@ def test_sampling_at_frame_times_returns_frames_exactly():
   assert torch.equal(out["root_pos"], torch.tensor(clip.root_pos, dtype=torch.float32))
 
 
+def test_stored_frames_equal_samples_at_their_times_and_random_frames_cover_each_clip():
+  lib = MotionLibrary([ramp_clip(), ramp_clip(fps=20.0, frames=3, offset=10.0)])
+  clip_ids, frame_ids = torch.tensor([0, 0, 1, 1]), torch.tensor([0, 4, 0, 2])
+  out = lib.frames(clip_ids, frame_ids)
+  # Joint a = offset + frame index, root x = frame index (ramp_clip).
+  assert torch.equal(out["joint_pos"][:, 0], torch.tensor([0.0, 4.0, 10.0, 12.0]))
+  assert torch.equal(out["root_pos"][:, 0], torch.tensor([0.0, 4.0, 0.0, 2.0]))
+  at_times = lib.sample(clip_ids, torch.tensor([0.0, 0.4, 0.0, 0.1]))
+  assert set(out) == {k for k in at_times if not k.endswith("_b")}
+  for key, value in out.items():
+    torch.testing.assert_close(value, at_times[key], atol=1e-6, rtol=0)
+
+  drawn = lib.sample_frame_ids(torch.tensor([0] * 500 + [1] * 500), torch.Generator().manual_seed(0))
+  assert set(drawn[:500].tolist()) == {0, 1, 2, 3, 4} and set(drawn[500:].tolist()) == {0, 1, 2}
+
+
 def test_sampling_between_frames_is_hand_computed_interpolation():
   lib = MotionLibrary([ramp_clip()])
   out = lib.sample(torch.tensor([0]), torch.tensor([0.125]))  # frame 1.25

@@ -27,7 +27,7 @@ from legged_robots.tasks.mdp.amp import (
 from legged_robots.tasks.motion import MotionDataCfg, load_motion_library, robot_model
 from refmotion_manager import G1_29DOF_JOINT_NAMES, MotionClip, MotionFormatError, data_path, load_motion
 
-CLIP = data_path() / "g1_walk.npz"
+CLIP = data_path() / "g1_walk_turn.npz"  # tilted, turning root: body and world frames differ
 KEY_BODIES = ("left_ankle_roll_link", "right_ankle_roll_link", "left_wrist_yaw_link", "torso_link")
 pytestmark = pytest.mark.slow
 
@@ -51,6 +51,8 @@ def _fix_samples(env, monkeypatch, clip_id: int, time_s: float) -> None:
   monkeypatch.setattr(
     library, "sample_times", lambda ids, generator=None, truncate_s=0.0: torch.full(ids.shape, time_s)
   )
+  frame = round(time_s * float(library.fps[clip_id]))  # RSI draws stored frames, not times
+  monkeypatch.setattr(library, "sample_frame_ids", lambda ids, generator=None: torch.full(ids.shape, frame))
 
 
 def _features(env) -> torch.Tensor:
@@ -92,6 +94,16 @@ def test_clip_frame_written_into_the_sim_has_the_library_features(env, monkeypat
   turned = torch.tensor([c * w - s * z, c * x - s * y, c * y + s * x, c * z + s * w])  # qz(yaw) * q
   q = robot.root_link_quat_w[0]
   assert min((q - turned).abs().max(), (q + turned).abs().max()) < 1e-5
+  # World velocities turned by the same yaw: Rz(yaw) v.
+  for ours, clip in (
+    (robot.root_link_lin_vel_w, "root_lin_vel_w"),
+    (robot.root_link_ang_vel_w, "root_ang_vel_w"),
+  ):
+    vx, vy, vz = sample[clip][0].tolist()
+    expected_w = torch.tensor(
+      [math.cos(yaw) * vx - math.sin(yaw) * vy, math.sin(yaw) * vx + math.cos(yaw) * vy, vz]
+    )
+    torch.testing.assert_close(ours[0], expected_w, atol=1e-5, rtol=0)
 
 
 def test_envs_not_drawn_for_rsi_keep_the_state_the_other_resets_wrote(env):

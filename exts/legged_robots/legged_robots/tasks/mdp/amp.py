@@ -28,7 +28,7 @@ from mjlab.managers.scene_entity_config import SceneEntityCfg
 
 from legged_robots.tasks.motion import motion_library
 from refmotion_manager import MotionFormatError, MotionLibrary
-from refmotion_manager.torch_quat import multiply, rotate, rotate_inverse
+from refmotion_manager.torch_quat import rotate_inverse
 
 if TYPE_CHECKING:
   from mjlab.entity import Entity
@@ -96,11 +96,14 @@ def robot_style_state(
   """The style state of every env, read from the simulator."""
   data = asset.data
   quat = data.root_link_quat_w
+  vel_b = rotate_inverse(
+    quat.unsqueeze(1), torch.stack([data.root_link_lin_vel_w, data.root_link_ang_vel_w], 1)
+  )
   state = {
     "base_height": (data.root_link_pos_w[:, 2] - env.scene.env_origins[:, 2]).unsqueeze(-1),
     "root_quat": quat,
-    "base_lin_vel": rotate_inverse(quat, data.root_link_lin_vel_w),
-    "base_ang_vel": rotate_inverse(quat, data.root_link_ang_vel_w),
+    "base_lin_vel": vel_b[:, 0],
+    "base_ang_vel": vel_b[:, 1],
     "joint_pos": data.joint_pos,
     "joint_vel": data.joint_vel,
   }
@@ -154,6 +157,16 @@ class amp_style_features:
     del env_ids
 
 
+def _turn(quat: torch.Tensor, vec: torch.Tensor, yaw: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+  """qz(yaw) * quat and Rz(yaw) vec, for (N, 4), (N, 3) and (N,), in closed form."""
+  half = 0.5 * yaw.unsqueeze(-1)
+  w, x, y, z = quat.unbind(-1)
+  turned = torch.cos(half) * quat + torch.sin(half) * torch.stack([-z, -y, x, w], dim=-1)
+  c, s = torch.cos(yaw), torch.sin(yaw)
+  vx, vy, vz = vec.unbind(-1)
+  return turned, torch.stack([c * vx - s * vy, s * vx + c * vy, vz], dim=-1)
+
+
 def expert_amp_observation(env: ManagerBasedRlEnv, num_samples: int) -> torch.Tensor:
   """(num_samples, K * D) windows of reference style features at random clip times.
 
@@ -177,9 +190,15 @@ class reset_from_motion:
   """Reference state init: put ``fraction`` of the reset envs into random clip frames.
 
   Root pose (x, y at the env origin; z from the clip + ``height_offset``), root velocity
-  and joint state come from the clip frame; the heading is turned by a random yaw in
-  ``yaw_range`` (velocities turned with it). Use as the last reset event, after the
-  default-pose resets that the other envs keep.
+  and joint state come from a stored clip frame (uniform over the clip's frames, no
+  interpolation); the heading is turned by a random yaw in ``yaw_range`` (velocities
+  turned with it). Use as the last reset event, after the default-pose resets that the
+  other envs keep.
+
+  It runs at nearly every step of a large batch, so it is written for few kernel
+  launches: masks instead of index lists (no host sync), the turn in closed form, and
+  one write of qpos and one of qvel in the free joint's own layout (world linear, body
+  angular velocity; a turn of the whole state leaves body-frame vectors unchanged).
   """
 
   def __init__(self, cfg: EventTermCfg, env: ManagerBasedRlEnv):
@@ -188,6 +207,10 @@ class reset_from_motion:
       raise ValueError(f"reset_from_motion: fraction {fraction} is outside [0, 1]")
     self._library = motion_library(env)
     self._asset: Entity = env.scene[cfg.params.get("asset_cfg", _ROBOT).name]
+    index = self._asset.indexing
+    # The library's joints are the robot's, in its order (motion_library maps them).
+    self._q_adr = torch.cat([index.free_joint_q_adr, index.joint_q_adr]).to(env.device)
+    self._v_adr = torch.cat([index.free_joint_v_adr, index.joint_v_adr]).to(env.device)
 
   def __call__(
     self,
@@ -202,34 +225,23 @@ class reset_from_motion:
     if env_ids is None:
       env_ids = torch.arange(env.num_envs, device=env.device)
     # Every reset env gets a clip state and keeps it where a coin says so; the others keep
-    # the state the default-pose events wrote. Masks, not index lists: no host sync.
+    # the state the default-pose events wrote (in qpos/qvel).
     n = len(env_ids)
-    keep = (torch.rand(n, device=env.device) < fraction).unsqueeze(-1)
+    keep = torch.rand(n, 1, device=env.device) < fraction
     library = self._library
     clip_ids = library.sample_clip_ids(n)
-    state = library.sample(clip_ids, library.sample_times(clip_ids))
+    state = library.frames(clip_ids, library.sample_frame_ids(clip_ids))
     yaw = torch.rand(n, device=env.device) * (yaw_range[1] - yaw_range[0]) + yaw_range[0]
-    turn = torch.stack(
-      [torch.cos(0.5 * yaw), torch.zeros_like(yaw), torch.zeros_like(yaw), torch.sin(0.5 * yaw)], -1
-    )
+    quat, lin_vel = _turn(state["root_quat"], state["root_lin_vel_w"], yaw)
+    ang_vel_b = rotate_inverse(state["root_quat"], state["root_ang_vel_w"])
     pos = env.scene.env_origins[env_ids] + torch.nn.functional.pad(
       state["root_pos"][:, 2:] + height_offset, (2, 0)
     )
-    # The other reset events wrote qpos/qvel only (derived poses are stale until forward):
-    # read the root back from there. Free joint: qvel = (world linear, body angular).
-    data, index = self._asset.data, self._asset.indexing
-    qpos, qvel = data.data.qpos[env_ids], data.data.qvel[env_ids]
-    old_pose, old_vel = qpos[:, index.free_joint_q_adr], qvel[:, index.free_joint_v_adr]
-    old_ang_w = rotate(old_pose[:, 3:7], old_vel[:, 3:])
-    pose = torch.cat([pos, multiply(turn, state["root_quat"])], dim=1)
-    vel = torch.cat([rotate(turn, state["root_lin_vel_w"]), rotate(turn, state["root_ang_vel_w"])], dim=1)
-    pose = torch.where(keep, pose, old_pose)
-    vel = torch.where(keep, vel, torch.cat([old_vel[:, :3], old_ang_w], dim=1))
-    joint_pos = torch.where(keep, state["joint_pos"], data.joint_pos[env_ids])
-    joint_vel = torch.where(keep, state["joint_vel"], data.joint_vel[env_ids])
-    self._asset.write_root_link_pose_to_sim(pose, env_ids=env_ids)
-    self._asset.write_root_link_velocity_to_sim(vel, env_ids=env_ids)
-    self._asset.write_joint_state_to_sim(joint_pos, joint_vel, env_ids=env_ids)
+    new_qpos = torch.cat([pos, quat, state["joint_pos"]], dim=1)
+    new_qvel = torch.cat([lin_vel, ang_vel_b, state["joint_vel"]], dim=1)
+    sim, rows = self._asset.data.data, env_ids.unsqueeze(1)
+    sim.qpos[rows, self._q_adr] = torch.where(keep, new_qpos, sim.qpos[rows, self._q_adr])
+    sim.qvel[rows, self._v_adr] = torch.where(keep, new_qvel, sim.qvel[rows, self._v_adr])
 
   def reset(self, env_ids: torch.Tensor | slice | None = None) -> None:
     del env_ids

@@ -122,6 +122,9 @@ class AmpPPO(PPO):
         {"params": self.discriminator.head.parameters(), "weight_decay": amp.head_weight_decay},
       ],
       lr=amp.learning_rate,
+      # One fused kernel per parameter group instead of a dozen foreach launches: the
+      # 20 discriminator steps of an update are launch-bound on a GPU.
+      fused=torch.device(self.device).type == "cuda",
     )
     self.replay = ReplayBuffer(amp.replay_buffer_size, obs_dim, self.device)
     self.expert_sampler = expert_sampler

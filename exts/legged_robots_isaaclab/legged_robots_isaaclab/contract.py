@@ -1,7 +1,7 @@
 """st_gym's deployment contract (``deploy.yaml`` + ``robot.xml``) from plain values.
 
 Pure Python (numpy, yaml, mujoco): no Isaac Lab, no torch, so it runs and is tested on the
-Python 3.11 CI as well (``tests/test_contract.py``, loaded back with st_gym's own reader
+Python 3.11 CI as well (``tests/test_isaaclab_contract.py``, loaded back with st_gym's own reader
 ``legged_robots.deploy.DeployContract``). ``legged_robots_isaaclab.export`` reads the values off
 a built Isaac Lab env; the schema is docs/deploy_contract.md (version 1).
 

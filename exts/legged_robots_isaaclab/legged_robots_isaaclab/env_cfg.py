@@ -446,14 +446,13 @@ def g1_velocity_env_cfg(rough: bool = False, play: bool = False) -> ManagerBased
       cfg.episode_length_s + 1.0,
       cfg.episode_length_s + 1.0,
     )
-    cfg.curriculum = CurriculumCfg(
-      alive_schedule=None,
-      action_rate_l2_schedule=None,
-      action_smoothness_2_schedule=None,
-      dof_torques_l2_schedule=None,
-      dof_acc_l2_schedule=None,
-      contact_forces_schedule=None,
-    )
+    # st_gym's play variant has no weight schedules (evaluation does not use the rewards)
+    curriculum.alive_schedule = None
+    curriculum.action_rate_l2_schedule = None
+    curriculum.action_smoothness_2_schedule = None
+    curriculum.dof_torques_l2_schedule = None
+    curriculum.dof_acc_l2_schedule = None
+    curriculum.contact_forces_schedule = None
     if rough:
       scene.terrain.max_init_terrain_level = None  # spawn anywhere on the grid
   return cfg

@@ -230,7 +230,7 @@ def export(run: Path, checkpoint: Path, task: str) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+  parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
   parser.add_argument(
     "--run", type=Path, required=True, help="logs/rsl_rl/<experiment>/<run> of isaaclab train"
   )

@@ -17,48 +17,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import shutil
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from legged_robots_isaaclab import contract
-
-_TASKS = ("Isaac-Flat-G1-StGym", "Isaac-Rough-G1-StGym")
-
-
-class ExportInputError(Exception):
-  """Bad command-line input: reported as one line, exit code 2."""
-
-
-def _checkpoint(run: Path, name: str | None) -> Path:
-  if not run.is_dir():
-    raise ExportInputError(f"--run {run} is not a folder: pass logs/rsl_rl/<experiment>/<run>")
-  if name is not None:
-    path = run / name
-    if not path.is_file():
-      raise ExportInputError(f"--checkpoint {name} is not in {run}: pass one of its model_<N>.pt files")
-    return path
-  saved = sorted(run.glob("model_*.pt"), key=lambda p: int(re.sub(r"\D", "", p.stem) or -1))
-  if not saved:
-    raise ExportInputError(
-      f"{run} holds no model_<N>.pt: train first, or pass the run folder of a trained policy"
-    )
-  return saved[-1]
-
-
-def _task(run: Path) -> str:
-  manifest = run / "run.json"
-  try:
-    task = json.loads(manifest.read_text())["task"]
-  except (OSError, ValueError, KeyError) as e:
-    raise ExportInputError(
-      f"cannot read the task from {manifest} ({e}): is {run} an Isaac Lab rsl_rl run?"
-    ) from e
-  if task not in _TASKS:
-    raise ExportInputError(f"{run} trained {task!r}; this exporter knows {list(_TASKS)}")
-  return task
+from legged_robots_isaaclab import contract, runs
 
 
 def _plain(value):
@@ -181,41 +145,12 @@ def _add_metadata(path: Path, data: dict, iteration: int) -> None:
 
 def export(run: Path, checkpoint: Path, task: str) -> Path:
   """Build the task's play env (1 env, CPU), load the checkpoint, write ``<run>/exported``."""
-  import isaacsim.asset.importer.mjcf  # noqa: F401  (before any stage: legged_robots_isaaclab.tasks)
-  from isaaclab.app import launch_simulation
-  from isaaclab_tasks.utils import load_cfg_from_registry
-
-  import legged_robots_isaaclab.tasks  # noqa: F401  (registers the tasks)
-
-  env_cfg = load_cfg_from_registry(task + "-Play", "env_cfg_entry_point")
-  agent_cfg = load_cfg_from_registry(task, "rsl_rl_cfg_entry_point")
-  env_cfg.scene.num_envs = 1
-  env_cfg.sim.device = agent_cfg.device = "cpu"
-  env_cfg.sim.physics = env_cfg.sim.physics.newton_mjwarp
-  env_cfg.sim.physics.use_cuda_graph = False
-  with launch_simulation(env_cfg, {"device": "cpu"}):
-    from isaaclab.envs import ManagerBasedRLEnv
-    from isaaclab_rl.rsl_rl import (
-      RslRlVecEnvWrapper,
-      check_rsl_rl_version,
-      create_rsl_rl_runner,
-      handle_deprecated_rsl_rl_cfg,
-    )
-
-    # as isaaclab train does: turn the cfg into the installed rsl_rl's keyword set
-    agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, check_rsl_rl_version())
-
-    env = ManagerBasedRLEnv(cfg=env_cfg)
-    try:
-      data, mjcf = _values(env, agent_cfg, task)
-      runner = create_rsl_rl_runner(RslRlVecEnvWrapper(env, clip_actions=agent_cfg.clip_actions), agent_cfg)
-      runner.load(str(checkpoint), map_location="cpu")
-      staging = run / ".exported.tmp"
-      shutil.rmtree(staging, ignore_errors=True)
-      staging.mkdir()
-      runner.export_policy_to_onnx(str(staging), contract.ONNX_NAME)
-    finally:
-      env.close()
+  staging = run / ".exported.tmp"
+  shutil.rmtree(staging, ignore_errors=True)
+  with runs.play_policy(task, checkpoint, num_envs=1, device="cpu") as (env, _, runner, agent_cfg):
+    data, mjcf = _values(env, agent_cfg, task)
+    staging.mkdir()
+    runner.export_policy_to_onnx(str(staging), contract.ONNX_NAME)
   try:
     _add_metadata(staging / contract.ONNX_NAME, data, runner.current_learning_iteration)
     contract.write_contract(data, staging)
@@ -237,9 +172,9 @@ def main(argv: list[str] | None = None) -> int:
   parser.add_argument("--checkpoint", help="model_<N>.pt in the run (default: the latest)")
   args = parser.parse_args(argv)
   try:
-    checkpoint = _checkpoint(args.run, args.checkpoint)
-    task = _task(args.run)
-  except ExportInputError as e:
+    checkpoint = runs.checkpoint_of(args.run, args.checkpoint)
+    task = runs.task_of(args.run)
+  except runs.RunInputError as e:
     print(f"[export] error: {e}", file=sys.stderr)
     return 2
   try:

@@ -338,6 +338,7 @@ class TerminationsCfg:
   time_out = DoneTerm(func=il_mdp.time_out, time_out=True)
   base_height = DoneTerm(func=il_mdp.root_height_below_minimum, params={"minimum_height": 0.4})
   bad_orientation = DoneTerm(func=il_mdp.bad_orientation, params={"limit_angle": 1.0})
+  out_of_terrain_bounds: DoneTerm | None = None
 
 
 def _schedule(term: str, weight: float, iterations: int) -> CurrTerm:
@@ -401,6 +402,7 @@ def g1_velocity_env_cfg(rough: bool = False, play: bool = False) -> ManagerBased
   physics = PhysicsCfg()
   curriculum = CurriculumCfg()
   events = EventsCfg()
+  terminations = TerminationsCfg()
   if rough:
     scene.terrain = TerrainImporterCfg(
       prim_path="/World/ground",
@@ -411,7 +413,8 @@ def g1_velocity_env_cfg(rough: bool = False, play: bool = False) -> ManagerBased
       debug_vis=False,
     )
     scene.height_scanner = RayCasterCfg(
-      prim_path="{ENV_REGEX_NS}/Robot/" + g1.BASE_BODY,
+      # the MJCF converter nests the bodies under Geometry/ (pelvis is the root link)
+      prim_path="{ENV_REGEX_NS}/Robot/Geometry/" + g1.BASE_BODY,
       offset=RayCasterCfg.OffsetCfg(pos=(0.0, 0.0, 20.0)),
       ray_alignment="yaw",
       pattern_cfg=patterns.GridPatternCfg(resolution=0.1, size=[1.6, 1.0]),
@@ -420,6 +423,7 @@ def g1_velocity_env_cfg(rough: bool = False, play: bool = False) -> ManagerBased
     )
     physics.newton_mjwarp = physics.default = _mjwarp(rough=True)
     curriculum.terrain_levels = CurrTerm(func=vel_mdp.terrain_levels_vel)
+    terminations.out_of_terrain_bounds = DoneTerm(func=vel_mdp.terrain_out_of_bounds, time_out=True)
   cfg = ManagerBasedRLEnvCfg(
     decimation=4,
     episode_length_s=20.0,
@@ -429,7 +433,7 @@ def g1_velocity_env_cfg(rough: bool = False, play: bool = False) -> ManagerBased
     actions=ActionsCfg(),
     commands=CommandsCfg(),
     rewards=RewardsCfg(),
-    terminations=TerminationsCfg(),
+    terminations=terminations,
     events=events,
     curriculum=curriculum,
   )

@@ -6,6 +6,8 @@ first checkpoint that walks (fall rate <= --max-fall and mean xy-velocity tracki
         [--eval-envs 1000] [--eval-every 25] [--budget-s 540] [agent.algorithm.learning_rate=...]
     python benchmarks/time_to_walk.py --runner skrl --task Flat-G1 --run-dir runs/ttw_skrl \
         [agent.agent.learning_rate=...]     # skrl's PPO (the task's skrl_ppo agent)
+    python benchmarks/time_to_walk.py --runner skrl --algorithm AMP --task Amp-Flat-G1 \
+        --run-dir runs/ttw_skrl_amp         # skrl's AMP agent (skrl_amp), beside st_rl's AMP-PPO
 
 The defaults are the fastest setting measured on one H200 (docs/benchmarks.md): 8192
 training envs walked in 3.5 min, against 3.7 min with 16384 and 6 min with 4096.
@@ -76,7 +78,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
   add("--seed", type=int, help="seed of env and agent (default: the agent cfg's)")
   add("--print-every", type=int, default=10, help="iterations between progress lines")
   add("--distributed", action="store_true", help="one process per GPU under torchrun (module docstring)")
-  add("--runner", choices=["st_rl", "skrl"], default="st_rl", help="learner: st_rl or skrl's PPO (skrl_ppo)")
+  add(
+    "--runner",
+    choices=["st_rl", "skrl"],
+    default="st_rl",
+    help="learner: st_rl or skrl (the task's skrl agent)",
+  )
+  add(
+    "--algorithm",
+    choices=["PPO", "AMP"],
+    default="PPO",
+    help="skrl's agent: PPO or AMP (Amp-* tasks); st_rl takes AMP-PPO from an Amp-* task's agent",
+  )
   add("overrides", nargs="*", help="key=value overrides of env.* / agent.*, as in train.py")
   args = parser.parse_intermixed_args(argv)
   for name in ("num_envs", "eval_envs", "eval_every", "print_every", "max_iterations"):
@@ -86,6 +99,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
   for name in ("episode_s", "budget_s", "max_wall_min"):
     if getattr(args, name) <= 0:
       parser.error(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
+  if args.algorithm != "PPO" and args.runner != "skrl":
+    parser.error(
+      "--algorithm chooses skrl's agent (with --runner skrl); st_rl trains AMP-PPO on the Amp-* tasks "
+      "as their agent cfg says: drop --algorithm"
+    )
   return args
 
 
@@ -163,13 +181,14 @@ def main() -> int:
     overrides=tuple(args.overrides),
     nproc=rank.world_size,
     runner=args.runner,
+    algorithm=args.algorithm,
   )
   limits = Limits(args.budget_s, args.max_wall_min * 60.0, args.max_iterations)
   require_task(settings.task)
   if settings.runner == "skrl":
     from legged_robots.rl.skrl.task_cfg import select_agent_cfg
 
-    select_agent_cfg(settings.task, "PPO", None, None)  # the task has an skrl PPO agent
+    select_agent_cfg(settings.task, settings.algorithm, None, None)  # the task has that skrl agent
   # Rank 0 reads (or starts) the run; a bad state.json stops it with exit 2, and torchrun
   # then stops the other ranks.
   state = broadcast_object(new_or_resumed_state(args.run_dir, settings) if rank.is_main else None, rank)

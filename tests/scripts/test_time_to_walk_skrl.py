@@ -49,3 +49,33 @@ def test_a_passing_skrl_checkpoint_stops_the_run_and_exports_it(tmp_path):
   assert results["status"] == "walked" and results["walking_iteration"] == 0
   assert (run_dir / "walking_policy" / "policy.onnx").is_file()
   assert (run_dir / "walking_policy" / "deploy.yaml").is_file()
+
+
+def test_skrl_amp_trains_on_an_amp_task_and_is_its_own_run(tmp_path):
+  run_dir = tmp_path / "amp"
+  small = ["agent.motion_dataset.memory_size=2048", "agent.reply_buffer.memory_size=4096"]
+  amp = [*SKRL_TINY, "--algorithm", "AMP", "--eval-every", "1", *small]
+  result = _run(run_dir, *amp, "--max-iterations", "1", task="Amp-Flat-G1")
+  assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
+  state = json.loads((run_dir / "state.json").read_text())
+  assert (state["settings"]["runner"], state["settings"]["algorithm"]) == ("skrl", "AMP")
+  assert [c["iteration"] for c in state["checkpoints"]] == [0]
+  checkpoint = torch.load(run_dir / "train" / "model_0.pt", weights_only=False)
+  assert checkpoint["st_gym"]["algorithm"] == "AMP" and "discriminator" in checkpoint
+  # Resuming it with skrl's PPO is another run.
+  other = _run(run_dir, *SKRL_TINY, "--max-iterations", "2", task="Amp-Flat-G1")
+  assert other.returncode == 2 and "algorithm: 'AMP' -> 'PPO'" in other.stderr, other.stderr[-2000:]
+
+
+@pytest.mark.parametrize(
+  ("args", "message"),
+  [
+    (["--runner", "skrl", "--algorithm", "AMP"], "--algorithm AMP: task Flat-G1 has no reference motions"),
+    (["--algorithm", "AMP"], "--algorithm chooses skrl's agent (with --runner skrl)"),
+  ],
+)
+def test_amp_where_it_cannot_run_is_refused_before_anything_is_written(tmp_path, args, message):
+  result = _run(tmp_path / "run", *args, "--device", "cpu", "--num_envs", "4")
+  assert result.returncode == 2 and message in result.stderr, result.stderr[-2000:]
+  assert "Traceback" not in result.stderr
+  assert not (tmp_path / "run").exists()

@@ -2,10 +2,11 @@
 
 Everything but the learner is ``walk_session.Session``'s: the clock, the chunks between
 evaluations, the eval env and its one-episode-per-env evaluation, ``state.json``, the
-torchrun ranks. The learner is skrl's trainer and PPO agent from the task's ``skrl_ppo``
-YAML (``rl/skrl``), writing ``model_<iter>.pt`` only where a chunk ends (and, as st_rl's
-runner does, at iteration 0), each with its ``exported/`` policy. skrl must be imported
-after the process group is up under torchrun (``rl.skrl.distributed.import_skrl_for``).
+torchrun ranks. The learner is skrl's trainer and agent from the task's ``skrl_ppo`` (or,
+with ``--algorithm AMP``, ``skrl_amp``) YAML (``rl/skrl``), writing ``model_<iter>.pt``
+only where a chunk ends (and, as st_rl's runner does, at iteration 0), each with its
+``exported/`` policy. skrl must be imported after the process group is up under torchrun
+(``rl.skrl.distributed.import_skrl_for``).
 """
 
 from __future__ import annotations
@@ -17,18 +18,20 @@ from legged_robots.rl.skrl.checkpoint import check_checkpoint_fits, read_skrl_ch
 from legged_robots.rl.skrl.env import SkrlVecEnvWrapper
 from legged_robots.rl.skrl.export import SkrlInferencePolicy
 from legged_robots.rl.skrl.runner import SkrlRunner
-from legged_robots.rl.skrl.task_cfg import select_agent_cfg
+from legged_robots.rl.skrl.task_cfg import AMP_GROUP, check_amp_env, select_agent_cfg
 from legged_robots.rl.task_cfg import checked_overrides
 from legged_robots.tasks.registry import env_class, load_env_cfg
 
 
 class SkrlSession(Session):
-  """``Session`` with skrl's PPO as the learner."""
+  """``Session`` with skrl's PPO or AMP agent as the learner."""
 
   def _build_training(self) -> None:
     s = self.settings
-    cfg = select_agent_cfg(s.task, "PPO", None, None)
+    cfg = select_agent_cfg(s.task, s.algorithm, None, None)
     env_cfg = load_env_cfg(s.task, play=False)
+    if cfg.algorithm == "AMP":
+      check_amp_env(s.task, env_cfg)
     env_cfg.scene.num_envs = s.num_envs
     if s.seed is not None:
       cfg.seed = s.seed
@@ -43,7 +46,8 @@ class SkrlSession(Session):
     set_seed(cfg.seed)
     env = env_class(s.task)(cfg=env_cfg, device=self.device)
     self.envs.append(env)
-    wrapped = SkrlVecEnvWrapper(env, clip_actions=cfg.clip_actions)
+    amp_group = AMP_GROUP if cfg.algorithm == "AMP" else None
+    wrapped = SkrlVecEnvWrapper(env, amp_group=amp_group, clip_actions=cfg.clip_actions)
     self.runner = runner = SkrlRunner(wrapped, cfg, s.task, self.device)
     runner.print_progress = False
     train_dir = self.run_dir / self.train_subdir

@@ -49,7 +49,10 @@ class Settings:
   nproc: int = 1
   """Training processes (one GPU each) under torchrun; num_envs is per process."""
   runner: str = "st_rl"
-  """st_rl (rsl_rl PPO, or AMP-PPO per the agent cfg) or skrl (the task's skrl_ppo agent)."""
+  """st_rl (rsl_rl PPO, or AMP-PPO per the agent cfg) or skrl (the task's skrl agent)."""
+  algorithm: str = "PPO"
+  """skrl's agent: PPO (``skrl_ppo``) or AMP (``skrl_amp``, on the AMP tasks). st_rl takes
+  its algorithm from the task's agent cfg and always records PPO here."""
 
 
 @dataclass(frozen=True)

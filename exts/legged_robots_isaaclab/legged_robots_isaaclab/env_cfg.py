@@ -118,6 +118,9 @@ def _observations(rough: bool):
     joint_vel = ObsTerm(func=il_mdp.joint_vel_rel)
     actions = ObsTerm(func=il_mdp.last_action)
     velocity_commands = ObsTerm(func=il_mdp.generated_commands, params={"command_name": COMMAND})
+    body_mass = ObsTerm(func=st_mdp.body_mass)
+    feet_contact_forces = ObsTerm(func=st_mdp.contact_forces, params={"sensor_cfg": FEET_CONTACT}, scale=0.01)
+    joint_stiffness_damping = ObsTerm(func=st_mdp.joint_stiffness_damping)
     height_scan: ObsTerm | None = None
     enable_corruption = False
     concatenate_terms = True
@@ -380,14 +383,16 @@ class CommandsCfg:
 
 @configclass
 class ActionsCfg:
-  """Joint position targets: default pose + action * (0.25 effort / stiffness) per joint."""
+  """Joint position targets: default pose + action * (0.25 effort / stiffness) per joint, applied
+  0 or 1 control steps late (drawn per env at reset), as st_gym's Flat-G1."""
 
-  joint_pos = il_mdp.JointPositionActionCfg(
+  joint_pos = st_mdp.DelayedJointPositionActionCfg(
     asset_name="robot",
     joint_names=[".*"],
     scale=g1.g1_action_scale(),
     use_default_offset=True,
     preserve_order=False,
+    latency_steps=(0, 1),
   )
 
 

@@ -10,8 +10,12 @@ data: ``.torch`` views of Newton's buffers, contact sensors selected by ``sensor
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
+from isaaclab.envs.mdp.actions import JointPositionAction, JointPositionActionCfg
 from isaaclab.managers import ManagerTermBase, RewardTermCfg, SceneEntityCfg
+from isaaclab.utils import configclass
 from isaaclab.utils.math import euler_xyz_from_quat
 from isaaclab.utils.string import resolve_matching_names_values
 
@@ -34,6 +38,22 @@ def feet_parallel(env, std: float, asset_cfg: SceneEntityCfg) -> torch.Tensor:
 def _net_forces(env, sensor_cfg: SceneEntityCfg) -> torch.Tensor:
   """(B, bodies, 3) net contact force [N] on the selected bodies, this physics step."""
   return env.scene.sensors[sensor_cfg.name].data.net_forces_w.torch[:, sensor_cfg.body_ids]
+
+
+def body_mass(env, asset_cfg: SceneEntityCfg = _ROBOT) -> torch.Tensor:
+  """(B, bodies) masses [kg] of the selected bodies, after startup randomization (critic only)."""
+  return env.scene[asset_cfg.name].data.body_mass.torch[:, asset_cfg.body_ids]
+
+
+def joint_stiffness_damping(env, asset_cfg: SceneEntityCfg = _ROBOT) -> torch.Tensor:
+  """(B, 2 * joints) PD gains [kp..., kd...] after startup randomization (critic only)."""
+  data = env.scene[asset_cfg.name].data
+  return torch.cat([data.joint_stiffness.torch, data.joint_damping.torch], dim=-1)
+
+
+def contact_forces(env, sensor_cfg: SceneEntityCfg) -> torch.Tensor:
+  """(B, 3 * bodies) net contact force [N] of the selected bodies, world frame, flattened."""
+  return _net_forces(env, sensor_cfg).flatten(start_dim=1)
 
 
 def feet_stumble(env, sensor_cfg: SceneEntityCfg, ratio: float = 5.0) -> torch.Tensor:
@@ -146,3 +166,52 @@ class reward_weight_linear(ManagerTermBase):
     self._term_cfg.weight = self._initial + (weight - self._initial) * frac
     env.reward_manager.set_term_cfg(self._name, self._term_cfg)
     return self._term_cfg.weight
+
+
+class DelayedJointPositionAction(JointPositionAction):
+  """Joint position targets applied ``latency`` control steps late (st_gym's actuation latency).
+
+  Each env draws its latency from ``cfg.latency_steps`` at reset; the PD targets of step t are
+  those the policy produced at step t - latency (a ring buffer of the last max + 1 targets).
+  After a reset the buffer is filled with the first target, so the robot holds it.
+  """
+
+  cfg: DelayedJointPositionActionCfg
+
+  def __init__(self, cfg: DelayedJointPositionActionCfg, env):
+    lo, hi = cfg.latency_steps
+    if not 0 <= lo <= hi:
+      raise ValueError(f"latency_steps must satisfy 0 <= min <= max, got {cfg.latency_steps}")
+    super().__init__(cfg, env)
+    self._depth = hi + 1
+    self._history = torch.zeros(self.num_envs, self._depth, self.action_dim, device=self.device)
+    self._head = 0
+    self._latency = torch.zeros(self.num_envs, dtype=torch.long, device=self.device)
+    self._env_idx = torch.arange(self.num_envs, device=self.device)
+    self._fresh = torch.ones(self.num_envs, dtype=torch.bool, device=self.device)
+    self.reset()
+
+  def process_actions(self, actions: torch.Tensor) -> None:
+    super().process_actions(actions)
+    self._head = (self._head + 1) % self._depth
+    self._history[:, self._head] = self._processed_actions
+    fresh = self._fresh.view(-1, 1, 1)  # torch.where: no host-device sync in the step
+    self._history = torch.where(fresh, self._processed_actions.unsqueeze(1), self._history)
+    self._fresh.zero_()
+    self._processed_actions = self._history[self._env_idx, (self._head - self._latency) % self._depth]
+
+  def reset(self, env_ids: Sequence[int] | slice | None = None) -> None:
+    super().reset(env_ids)
+    ids = slice(None) if env_ids is None else env_ids
+    count = self.num_envs if isinstance(ids, slice) else len(ids)
+    lo, hi = self.cfg.latency_steps
+    self._latency[ids] = torch.randint(lo, hi + 1, (count,), device=self.device)
+    self._fresh[ids] = True
+
+
+@configclass
+class DelayedJointPositionActionCfg(JointPositionActionCfg):
+  """Joint position action whose targets apply ``latency_steps`` (inclusive range) control steps late."""
+
+  class_type: type = DelayedJointPositionAction
+  latency_steps: tuple[int, int] = (0, 0)

@@ -227,16 +227,18 @@ class EventsCfg:
     interval_range_s=(5.0, 10.0),
     params={"velocity_range": {"x": (-0.5, 0.5), "y": (-0.5, 0.5)}},
   )
-  # st_gym: 0.1-0.5 s wrenches (+-20 N, +-3 N m) on the torso every 4-8 s; Isaac Lab's term sets a
-  # wrench that stays until the next draw, so an interval draw is the closest equivalent.
+  # st_gym: 0.1-0.5 s wrenches (+-20 N, +-3 N m, world frame) on the torso, 4-8 s apart per env.
   external_force_torque: EventTerm | None = EventTerm(
-    func=il_mdp.apply_external_force_torque,
+    func=st_mdp.body_wrench_pulses,
     mode="interval",
-    interval_range_s=(4.0, 8.0),
+    interval_range_s=(0.0, 0.0),
+    is_global_time=True,
     params={
       "asset_cfg": SceneEntityCfg("robot", body_names=[g1.TORSO_BODY]),
       "force_range": (-20.0, 20.0),
       "torque_range": (-3.0, 3.0),
+      "duration_s": (0.1, 0.5),
+      "cooldown_s": (4.0, 8.0),
     },
   )
 

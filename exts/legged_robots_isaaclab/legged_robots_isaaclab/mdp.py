@@ -168,6 +168,55 @@ class reward_weight_linear(ManagerTermBase):
     return self._term_cfg.weight
 
 
+class body_wrench_pulses(ManagerTermBase):
+  """st_gym's ``apply_body_impulse``: per env, a random wrench for a random duration, then a random
+  cooldown (world frame, at the bodies' COM), on the selected bodies.
+
+  Isaac Lab's ``apply_external_force_torque`` sets a wrench that stays until the next draw; this
+  term keeps st_gym's pulse timing. Use with ``mode="interval"``, ``interval_range_s=(0, 0)`` and
+  ``is_global_time=True``: Isaac Lab then calls it every control step for all envs.
+  """
+
+  def __init__(self, cfg, env):
+    super().__init__(cfg, env)
+    p = cfg.params
+    self._asset = env.scene[p["asset_cfg"].name]
+    self._body_ids = p["asset_cfg"].body_ids
+    bodies = self._asset.num_bodies if isinstance(self._body_ids, slice) else len(self._body_ids)
+    self._dt = env.step_dt
+    n, device = env.num_envs, env.device
+    self._active = torch.zeros(n, dtype=torch.bool, device=device)
+    self._time_left = torch.zeros(n, device=device)
+    self._wrench = torch.zeros(n, bodies, 6, device=device)
+    (f_lo, f_hi), (t_lo, t_hi) = p["force_range"], p["torque_range"]
+    self._wrench_lo = torch.tensor([f_lo] * 3 + [t_lo] * 3, device=device)
+    self._wrench_span = torch.tensor([f_hi] * 3 + [t_hi] * 3, device=device) - self._wrench_lo
+    self._duration, self._cooldown = p["duration_s"], p["cooldown_s"]
+    self._cooldown_left = self._uniform(self._cooldown, n)
+
+  def _uniform(self, bounds: tuple[float, float], n: int) -> torch.Tensor:
+    return torch.rand(n, device=self.device) * (bounds[1] - bounds[0]) + bounds[0]
+
+  def __call__(self, env, env_ids, asset_cfg, force_range, torque_range, duration_s, cooldown_s) -> None:
+    del env, env_ids, asset_cfg, force_range, torque_range, duration_s, cooldown_s  # read at init
+    n = self._active.shape[0]
+    # running pulses tick down; those that reach 0 stop and restart their cooldown
+    time_left = self._time_left - self._dt * self._active
+    expired = self._active & (time_left <= 0.0)
+    active = self._active & ~expired
+    cooldown = torch.where(expired, self._uniform(self._cooldown, n), self._cooldown_left) - self._dt
+    # idle envs whose cooldown ran out start a new pulse
+    start = ~active & (cooldown <= 0.0)
+    new = torch.rand_like(self._wrench) * self._wrench_span + self._wrench_lo
+    self._wrench = torch.where(start.view(-1, 1, 1), new, self._wrench * active.view(-1, 1, 1))
+    self._time_left = torch.where(start, self._uniform(self._duration, n), time_left * active)
+    self._cooldown_left = torch.where(start, self._uniform(self._cooldown, n), cooldown)
+    self._active = active | start
+    self._asset.permanent_wrench_composer.set_forces_and_torques_index(
+      forces=self._wrench[..., :3], torques=self._wrench[..., 3:], body_ids=self._body_ids, is_global=True
+    )
+
+
 class DelayedJointPositionAction(JointPositionAction):
   """Joint position targets applied ``latency`` control steps late (st_gym's actuation latency).
 

@@ -42,12 +42,14 @@ OBS_FUNCS: dict[str, str] = {
     "joint_pos_rel",
     "joint_vel_rel",
     "last_action",
+    "generated_commands",
+    "height_scan",
   )
-} | {f"{_IL_OBS}:generated_commands": f"{_MJLAB_OBS}:generated_commands"}
-"""Isaac Lab observation func -> the deploy runtime's name for the same quantity. Isaac Lab's
-height_scan is left out on purpose: it observes sensor height - hit height - 0.5 m from a frame
-20 m above the pelvis, which the runtime's height_scan (pelvis above hit, minus an offset) would
-need a different offset for; Rough exports stop with an error until that is checked."""
+}
+"""Isaac Lab observation func -> the deploy runtime's name for the same quantity."""
+HEIGHT_SCAN_MISS = -1.0
+"""Isaac Lab's missed ray has an infinite hit distance, i.e. -inf before the term's clip at -1:
+any miss value <= -1 gives the same observation, so misses are written as -1."""
 
 
 class ContractValueError(ValueError):
@@ -74,6 +76,14 @@ def observation_entry(
   name: str, func: str, size: int, params: Mapping[str, Any], scale, clip
 ) -> dict[str, Any]:
   """One ``observations`` entry, the func translated through ``OBS_FUNCS``."""
+  params = dict(params)
+  if func == f"{_IL_OBS}:height_scan":
+    if clip is None or clip[0] > HEIGHT_SCAN_MISS or "offset" not in params:
+      raise ContractValueError(
+        f"observation term '{name}': a height scan needs an explicit offset and a clip at or below "
+        f"{HEIGHT_SCAN_MISS} (missed rays), got params {params} and clip {clip}"
+      )
+    params["miss_value"] = HEIGHT_SCAN_MISS
   if func not in OBS_FUNCS:
     raise ContractValueError(
       f"observation term '{name}' uses {func}, which st_gym's deploy runtime cannot rebuild "
@@ -83,7 +93,7 @@ def observation_entry(
     "name": name,
     "size": int(size),
     "func": OBS_FUNCS[func],
-    "params": dict(params),
+    "params": params,
     "scale": None if scale is None else float(scale),
     "clip": None if clip is None else [float(c) for c in clip],
     "history_length": 0,

@@ -132,11 +132,13 @@ def _observations(rough: bool):
 
   obs = ObservationsCfg()
   if rough:
-    # st_gym's height_scan observes height / 5 m, clipped to +-1; the actor's is noisy.
+    # st_gym's height_scan observes the pelvis height above each hit point (Isaac Lab: sensor frame
+    # z - hit z - offset; the frame is the pelvis, the 20 m ray-start offset is not in it), clipped
+    # to +-1 and scaled by 1 / 5 m; the actor's is noisy.
     for group, noise in ((obs.policy, Unoise(n_min=-0.1, n_max=0.1)), (obs.critic, None)):
       group.height_scan = ObsTerm(
         func=il_mdp.height_scan,
-        params={"sensor_cfg": SceneEntityCfg("height_scanner")},
+        params={"sensor_cfg": SceneEntityCfg("height_scanner"), "offset": 0.0},
         noise=noise,
         scale=1 / 5.0,
         clip=(-1.0, 1.0),

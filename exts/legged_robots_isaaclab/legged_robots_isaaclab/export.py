@@ -25,13 +25,20 @@ from pathlib import Path
 from legged_robots_isaaclab import contract, runs
 
 
-def _plain(value):
-  """Param value as YAML data: a SceneEntityCfg (filled in by the manager) becomes {name, joint_names}."""
+def _plain_params(params: dict) -> dict:
+  """Term params as YAML data in the runtime's vocabulary: ``sensor_cfg`` becomes ``sensor_name``, a
+  SceneEntityCfg (the manager fills in ``asset_cfg``) becomes {name, joint_names}."""
   from isaaclab.managers import SceneEntityCfg
 
-  if isinstance(value, SceneEntityCfg):
-    return {"name": value.name, "joint_names": value.joint_names}
-  return value
+  out = {}
+  for key, value in params.items():
+    if key == "sensor_cfg":
+      out["sensor_name"] = value.name
+    elif isinstance(value, SceneEntityCfg):
+      out[key] = {"name": value.name, "joint_names": value.joint_names}
+    else:
+      out[key] = value
+  return out
 
 
 def _values(env, agent_cfg, task: str) -> tuple[dict, dict]:
@@ -69,7 +76,7 @@ def _values(env, agent_cfg, task: str) -> tuple[dict, dict]:
       name,
       f"{cfg.func.__module__}:{cfg.func.__qualname__}",
       int(dim[0]),
-      {k: _plain(v) for k, v in cfg.params.items()},
+      _plain_params(cfg.params),
       cfg.scale,
       cfg.clip,
     )

@@ -99,8 +99,23 @@ def test_contract_reads_back_with_st_gyms_reader_and_runtime_terms(tmp_path):
 
 
 def test_unknown_observation_is_an_error():
-  with pytest.raises(contract.ContractValueError, match="height_scan"):
-    contract.observation_entry("height_scan", f"{IL_OBS}:height_scan", 187, {}, 0.2, (-1.0, 1.0))
+  with pytest.raises(contract.ContractValueError, match="base_pos_z"):
+    contract.observation_entry("base_height", f"{IL_OBS}:base_pos_z", 1, {}, None, None)
+
+
+def test_height_scan_needs_offset_and_clip_and_marks_misses():
+  with pytest.raises(contract.ContractValueError, match="explicit offset"):
+    contract.observation_entry(
+      "height_scan", f"{IL_OBS}:height_scan", 187, {"sensor_name": "s"}, 0.2, (-1.0, 1.0)
+    )
+  with pytest.raises(contract.ContractValueError, match="clip"):
+    contract.observation_entry("height_scan", f"{IL_OBS}:height_scan", 187, {"offset": 0.0}, 0.2, None)
+  entry = contract.observation_entry(
+    "height_scan", f"{IL_OBS}:height_scan", 187, {"sensor_name": "s", "offset": 0.0}, 0.2, (-1.0, 1.0)
+  )
+  assert entry["func"] == "mjlab.envs.mdp.observations:height_scan"
+  assert entry["params"] == {"sensor_name": "s", "offset": 0.0, "miss_value": -1.0}
+  assert (entry["scale"], entry["clip"]) == (0.2, [-1.0, 1.0])
 
 
 def test_robot_mjcf_is_mjlabs_g1_with_the_training_actuation():

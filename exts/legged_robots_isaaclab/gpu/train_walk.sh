@@ -8,7 +8,7 @@
 # (logs/rsl_rl/g1_flat_stgym/<timestamp>, ignored by git) stays between them. Needs Isaac Lab's
 # bundle installed in $SITE_IL and mjlab's G1 MJCF at $STGYM_G1_XML (docs/isaaclab.md, "Running
 # the probe": install.sh and .bundle_il/g1). Writes under $OUT: train.log, train_summary.json
-# (iterations, env-steps/s), export.log, exported/ (policy.onnx, deploy.yaml, robot.xml),
+# (iterations, env-steps/s), export.log, exported/ (policy.onnx, deploy.yaml, robot.xml), check_export.log,
 # eval.log, eval.json (fall rate, xy / yaw tracking error), summary.json.
 set -uo pipefail
 
@@ -36,7 +36,8 @@ mkdir -p "$ep"
 printf 'Metadata-Version: 2.1\nName: legged-robots-isaaclab\nVersion: 0.1.0\n' > "$ep/METADATA"
 printf '[isaaclab.tasks]\nlegged_robots_isaaclab = legged_robots_isaaclab.tasks\n' > "$ep/entry_points.txt"
 # Only Isaac Lab's site: mjlab's bundle (/tmp/site) pins other mujoco / warp versions.
-export PYTHONPATH="$repo/exts/legged_robots_isaaclab:/tmp/stgym_il_ep:$SITE_IL${SITE_IL_EXTRA:+:$SITE_IL_EXTRA}"
+# exts/legged_robots: st_gym's deploy runtime for check_export (it imports numpy, yaml, onnxruntime only).
+export PYTHONPATH="$repo/exts/legged_robots_isaaclab:/tmp/stgym_il_ep:$SITE_IL${SITE_IL_EXTRA:+:$SITE_IL_EXTRA}:$repo/exts/legged_robots"
 cd "$WORKDIR"
 logs="$WORKDIR/logs/rsl_rl/g1_flat_stgym"
 
@@ -59,6 +60,9 @@ case "$stage" in
     "$PYTHON" -m legged_robots_isaaclab.export --run "$run" > "$OUT/export.log" 2>&1
     echo "[train_walk] export exit $?"; tail -n 3 "$OUT/export.log"
     rm -rf "$OUT/exported" && cp -r "$run/exported" "$OUT/exported"
+    # the deploy runtime's observation and the ONNX output against Isaac Lab's, 40 steps on the CPU
+    "$PYTHON" -m legged_robots_isaaclab.check_export --run "$run" > "$OUT/check_export.log" 2>&1
+    echo "[train_walk] check_export exit $?"; tail -n 1 "$OUT/check_export.log"
     "$PYTHON" -m legged_robots_isaaclab.evaluate --run "$run" --episodes "$EPISODES" --device "$DEVICE" \
       --out "$OUT/eval.json" > "$OUT/eval.log" 2>&1
     echo "[train_walk] evaluate exit $?"; tail -n 3 "$OUT/eval.log"

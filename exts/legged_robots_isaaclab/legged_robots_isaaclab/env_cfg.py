@@ -36,7 +36,7 @@ from isaaclab.terrains import TerrainImporterCfg
 from isaaclab.terrains.config.rough import ROUGH_TERRAINS_CFG
 from isaaclab.utils import configclass
 from isaaclab.utils.noise import UniformNoiseCfg as Unoise
-from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg
+from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg, NewtonCollisionPipelineCfg, NewtonShapeCfg
 from isaaclab_tasks.core.velocity import mdp as vel_mdp
 from isaaclab_tasks.utils import PresetCfg
 
@@ -46,13 +46,18 @@ from legged_robots_isaaclab import mdp as st_mdp
 COMMAND = "base_velocity"
 GROUND_USD = Path(__file__).resolve().parent / "assets" / "ground_plane.usda"
 LEGS = [r".*_hip_.*_joint", r".*_knee_joint", r".*_ankle_.*_joint"]
-ROBOT = SceneEntityCfg("robot")
 FEET_CONTACT = SceneEntityCfg("contact_forces", body_names=list(g1.FEET_BODIES))
 UNDESIRED_CONTACT = SceneEntityCfg("contact_forces", body_names=g1.UNDESIRED_BODIES)
 
 
 def _mjwarp(rough: bool) -> NewtonCfg:
-  """mjlab's G1 velocity-task solver settings (Flat-G1: njmax 300; Rough-G1: 1500, 70 contacts)."""
+  """mjlab's G1 velocity-task solver settings (Flat-G1: njmax 300; Rough-G1: 1500; 70 contacts).
+
+  Rough: the generated terrain is a triangle mesh, which Isaac Lab's own rough velocity preset
+  collides through Newton's collision pipeline (``use_mujoco_contacts=False``) with its shape
+  contact parameters (margin 0, ke 1.6e5, kd 1100) and triangle-pair budget; taken from there.
+  Flat keeps MuJoCo's own contacts, as mjlab does.
+  """
   return NewtonCfg(
     solver_cfg=MJWarpSolverCfg(
       njmax=1500 if rough else 300,
@@ -62,10 +67,10 @@ def _mjwarp(rough: bool) -> NewtonCfg:
       cone="pyramidal",
       impratio=1.0,
       integrator="implicitfast",
-      # Mesh terrain needs Newton's collision pipeline (MuJoCo Warp's own has no heightfield
-      # of generated meshes); the flat plane keeps MuJoCo's contacts as mjlab does.
       use_mujoco_contacts=not rough,
     ),
+    collision_cfg=NewtonCollisionPipelineCfg(max_triangle_pairs=2_500_000) if rough else None,
+    default_shape_cfg=NewtonShapeCfg(margin=0.0, ke=160000.0, kd=1100.0) if rough else NewtonShapeCfg(),
     num_substeps=1,
   )
 
@@ -433,6 +438,10 @@ def g1_velocity_env_cfg(rough: bool = False, play: bool = False) -> ManagerBased
     physics.newton_mjwarp = physics.default = _mjwarp(rough=True)
     curriculum.terrain_levels = CurrTerm(func=vel_mdp.terrain_levels_vel)
     terminations.out_of_terrain_bounds = DoneTerm(func=vel_mdp.terrain_out_of_bounds, time_out=True)
+    terminations.base_height = DoneTerm(
+      func=st_mdp.root_height_above_terrain_below_minimum,
+      params={"minimum_height": 0.4, "sensor_cfg": SceneEntityCfg("height_scanner")},
+    )
   cfg = ManagerBasedRLEnvCfg(
     decimation=4,
     episode_length_s=20.0,

@@ -52,20 +52,20 @@ case "$stage" in
     "$PYTHON" -m legged_robots_isaaclab.train_log "$OUT/train.log" "$NUM_ENVS" --out "$OUT/train_summary.json"
     run="$(ls -dt "$logs"/*/ 2>/dev/null | head -1)"
     echo "[train_walk] run ${run:-none}: $(ls "$run" 2>/dev/null | grep -c '^model_') checkpoints"
-    tail -n 40 "$OUT/train.log"
+    grep -v "linesearch iterations" "$OUT/train.log" | tail -n 40
     ;;
   eval)
     run="$(ls -dt "$logs"/*/ 2>/dev/null | head -1)"
     [ -n "$run" ] || { echo "[train_walk] error: no run under $logs: run the train stage first"; exit 2; }
     "$PYTHON" -m legged_robots_isaaclab.export --run "$run" > "$OUT/export.log" 2>&1
-    echo "[train_walk] export exit $?"; tail -n 3 "$OUT/export.log"
+    echo "[train_walk] export exit $?"; grep -v "linesearch iterations" "$OUT/export.log" | tail -n 3
     rm -rf "$OUT/exported" && cp -r "$run/exported" "$OUT/exported"
     # the deploy runtime's observation and the ONNX output against Isaac Lab's, 40 steps on the CPU
     "$PYTHON" -m legged_robots_isaaclab.check_export --run "$run" > "$OUT/check_export.log" 2>&1
     echo "[train_walk] check_export exit $?"; tail -n 1 "$OUT/check_export.log"
     "$PYTHON" -m legged_robots_isaaclab.evaluate --run "$run" --episodes "$EPISODES" --device "$DEVICE" \
       --out "$OUT/eval.json" > "$OUT/eval.log" 2>&1
-    echo "[train_walk] evaluate exit $?"; tail -n 3 "$OUT/eval.log"
+    echo "[train_walk] evaluate exit $?"; grep -v "linesearch iterations" "$OUT/eval.log" | tail -n 3
     cp "$run/run.json" "$OUT/run.json"; cp -r "$run/params" "$OUT/params"
     "$PYTHON" - "$OUT" <<'PY'
 import json, pathlib, sys

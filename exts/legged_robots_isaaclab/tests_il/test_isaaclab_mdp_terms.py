@@ -1,3 +1,5 @@
+# Isaac Lab 3 needs Python 3.12; the 3.11 dev venv cannot hold it, so pyright cannot see it.
+# pyright: reportMissingImports=false
 """st_gym's terms on Isaac Lab's API (legged_robots_isaaclab.mdp) against hand-computed values.
 
 The env is a stand-in holding only what each term reads (``.torch`` views like Isaac Lab 3's

@@ -48,7 +48,7 @@ OBS_FUNCS: dict[str, str] = {
 }
 """Isaac Lab observation func -> the deploy runtime's name for the same quantity."""
 HEIGHT_SCAN_MISS = -1.0
-"""Isaac Lab's missed ray has an infinite hit distance, i.e. -inf before the term's clip at -1:
+"""Newton's ray caster writes a missed hit as inf (newton_raycast_sensor.py), i.e. -inf before the clip at -1:
 any miss value <= -1 gives the same observation, so misses are written as -1."""
 
 

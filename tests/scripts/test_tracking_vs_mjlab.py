@@ -227,6 +227,8 @@ def test_prepare_train_eval_compare(runs):
     assert result["episodes"] + result["empty_windows"] == 3
     assert 0.0 <= result["success_rate"] <= 1.0 and 0.0 < result["body_pos_error_anchored_m"] < 1.0
     assert result["last_step"] == (100 if side == "st" else 99)
+    # After the reset, each robot stands on its start frame (the window's first frame - 1).
+    assert result["start_pose_error_m"] < 1e-3
   table = json.loads((tmp / "cmp.json").read_text())
   assert [c["side"] for c in table["columns"]] == ["st_gym", "mjlab"]
   assert "success_rate" in out["compare"].stdout and "body_pos_error_anchored_m" in out["compare"].stdout

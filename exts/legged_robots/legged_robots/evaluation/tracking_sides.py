@@ -8,11 +8,14 @@ env + runner per side, and a play-like eval env per side scored by ``tracking_me
   TensorBoard instead of wandb.
 
 Eval envs are each task's play cfg (no observation noise, no pushes, no start-state
-noise) with start times drawn uniformly over whole control steps of the clip on both
-sides (ours: ``random_start`` without failure-adaptive sampling; mjlab: ``sampling_mode
-="uniform"``, its frames are the control steps), and only the time-out terminations
-kept: failures are decided by ``tracking_metric`` alone. An episode's window runs from
-its start to the clip's last frame or ``episode_s``, whichever is first.
+noise; mjlab's play cfg keeps a +-0.1 rad joint noise at reset, removed here) with start
+times drawn uniformly over whole control steps of the clip on both sides (ours:
+``random_start`` without failure-adaptive sampling; mjlab: ``sampling_mode="uniform"``,
+its frames are the control steps), and only the time-out terminations kept: failures
+are decided by ``tracking_metric`` alone. Both sides score the n-th step of an episode
+against the clip frame start + n (ours by construction; mjlab's reset advances its frame
+index once); an episode's window runs to the clip's last frame or ``episode_s``,
+whichever is first.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import torch
 from mjlab.rl import RslRlVecEnvWrapper
 
 from legged_robots.evaluation.tracking_compare import TASKS, Settings, prepared
-from legged_robots.evaluation.tracking_metric import BODIES, BodyPoses, EpisodeScore
+from legged_robots.evaluation.tracking_metric import BODIES, BodyPoses, EpisodeScore, body_pos_errors
 from legged_robots.evaluation.walk_eval import eval_env_cfg
 from legged_robots.rl.runner import runner_class
 from legged_robots.rl.task_cfg import apply_cfg_overrides, checked_overrides, load_task_cfgs
@@ -215,7 +218,10 @@ class EvalSide:
       agent = train.agent
     else:
       cfg, agent = _mjlab_cfgs(clip, play=True)
-      cfg.commands["motion"].sampling_mode = "uniform"  # type: ignore[attr-defined]
+      command = cfg.commands["motion"]
+      command.sampling_mode = "uniform"  # type: ignore[attr-defined]
+      # mjlab's play cfg keeps a +-0.1 rad joint noise at reset; ours starts on the frame.
+      command.joint_position_range = (0.0, 0.0)  # type: ignore[attr-defined]
       cfg.scene.num_envs = episodes
     cfg.terminations = {k: t for k, t in cfg.terminations.items() if t.time_out}
     cfg.seed = settings.seed + 1  # a stream apart from training's
@@ -238,24 +244,36 @@ class EvalSide:
     self.policy = runner.get_inference_policy(device=device)
     self.step_dt = self.env.step_dt
 
-  def start_and_last_steps(self) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per env, after a reset: the start time and the clip's last frame, in control steps."""
+  def first_and_last_frames(self) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per env, after a reset, in control steps of clip time: the frame the first step is
+    scored against (the start frame + 1 on both sides: mjlab's reset advances its frame
+    index once) and the clip's last frame."""
     m = self.motion
     if self.side == "st_gym":
-      start = torch.round((m.time - m.step_dt) / m.step_dt).long()  # type: ignore[operator]
+      first = torch.round(m.time / m.step_dt).long()  # type: ignore[operator]
       last = torch.floor(m.library.duration[m.clip_ids] / m.step_dt + 1e-6).long()  # type: ignore[union-attr]
-      return start, last
-    start = m.time_steps.clone()  # type: ignore[union-attr]
-    return start, torch.full_like(start, m.motion.time_step_total - 1)  # type: ignore[union-attr]
+      return first, last
+    first = m.time_steps.clone()  # type: ignore[union-attr]
+    return first, torch.full_like(first, m.motion.time_step_total - 1)  # type: ignore[union-attr]
 
   def reference(self) -> tuple[torch.Tensor, torch.Tensor]:
-    """World poses of the frame the next step is scored against by this side's rewards."""
+    """World poses of the frame the next step is scored against (as this side's rewards do)."""
     m = self.motion
     if self.side == "st_gym":
       ref = m.reference  # type: ignore[union-attr]
       pos = ref["body_pos_w"][:, self.cols] + m.root_offset.unsqueeze(1)  # type: ignore[union-attr]
       return pos, ref["body_quat_w"][:, self.cols].clone()
     return m.body_pos_w.clone(), m.body_quat_w.clone()  # type: ignore[union-attr]
+
+  def start_frame(self, first: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """World poses of each env's start frame (``first - 1``), where its reset put the robot."""
+    m = self.motion
+    if self.side == "st_gym":
+      ref = m.library.sample(m.clip_ids, (first - 1).float() * m.step_dt, loop=False)  # type: ignore[union-attr]
+      pos = ref["body_pos_w"][:, self.cols] + m.root_offset.unsqueeze(1)  # type: ignore[union-attr]
+      return pos, ref["body_quat_w"][:, self.cols]
+    origins = self.env.scene.env_origins.unsqueeze(1)
+    return m.motion.body_pos_w[first - 1] + origins, m.motion.body_quat_w[first - 1]  # type: ignore[union-attr]
 
   def robot(self) -> tuple[torch.Tensor, torch.Tensor]:
     if self.side == "st_gym":
@@ -266,11 +284,11 @@ class EvalSide:
   def run(self, episode_s: float) -> dict:
     """One episode per env from where the reset put it; ``tracking_metric``'s summary."""
     obs, _ = self.wrapped.reset()
-    start, last = self.start_and_last_steps()
-    window = torch.clamp(
-      torch.minimum(last - start, torch.full_like(start, round(episode_s / self.step_dt))), min=0
-    )
+    first, last = self.first_and_last_frames()
+    cap = torch.full_like(first, round(episode_s / self.step_dt))
+    window = torch.clamp(torch.minimum(last - first + 1, cap), min=0)
     score = EpisodeScore(window)
+    start_error, _ = body_pos_errors(BodyPoses(*self.robot(), *self.start_frame(first)))
     for _ in range(score.max_steps):
       ref_pos, ref_quat = self.reference()
       with torch.inference_mode():
@@ -280,9 +298,10 @@ class EvalSide:
       if bool(inside.any()):
         raise RuntimeError(f"{int(inside.sum())} envs were reset inside their window at step {score.t}")
       score.step(BodyPoses(*self.robot(), ref_pos, ref_quat))
-    start_s = start.double() * self.step_dt
+    start_s = (first - 1).double() * self.step_dt
     return {
       **score.summary(),
+      "start_pose_error_m": float(start_error.max()),
       "start_s_mean": float(start_s.mean()),
       "start_s_max": float(start_s.max()),
       "last_step": int(last.max()),

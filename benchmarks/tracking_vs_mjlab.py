@@ -2,12 +2,12 @@
 count, seed and training wall-clock, scored by one metric code (docs/mimic.md, "Side by
 side with mjlab's tracking task").
 
-    python benchmarks/tracking_vs_mjlab.py prepare --csv CLIP.csv --fps 60 --out runs/take102
-    python benchmarks/tracking_vs_mjlab.py train --side st_gym --prepared runs/take102 \
-        --run-dir runs/take102_st_gym --num_envs 4096 --budget-min 15 --session-s 540 [--device cuda:0]
+    python benchmarks/tracking_vs_mjlab.py prepare --csv CLIP.csv --fps 60 --out logs/tvm/take102
+    python benchmarks/tracking_vs_mjlab.py train --side st_gym --prepared logs/tvm/take102 \
+        --run-dir logs/tvm/take102_st_gym --num_envs 4096 --budget-min 15 --session-s 540 [--device cuda:0]
     python benchmarks/tracking_vs_mjlab.py train --side mjlab ...   # the same flags, its own run dir
-    python benchmarks/tracking_vs_mjlab.py eval --run-dir runs/take102_st_gym --episodes 1000
-    python benchmarks/tracking_vs_mjlab.py compare runs/take102_st_gym runs/take102_mjlab
+    python benchmarks/tracking_vs_mjlab.py eval --run-dir logs/tvm/take102_st_gym --episodes 1000
+    python benchmarks/tracking_vs_mjlab.py compare logs/tvm/take102_st_gym logs/tvm/take102_mjlab
 
 prepare: mjlab's CSV -> npz conversion (its csv_to_npz code without the wandb upload) into
 OUT/motion.npz, and a check that our motion library reads the CSV to the same frames
@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -124,10 +125,13 @@ def prepare(args: argparse.Namespace, device: str) -> int:
   out = args.out.resolve()
   conversion = convert_with_mjlab(csv, args.fps, out, device)
   check = compare_with_ours(csv, args.fps, out / "motion.npz", device)
+  if (out / csv.name).resolve() != csv:
+    shutil.copyfile(csv, out / csv.name)  # the folder holds both sides' clip files
   info = {
-    "csv": str(csv),
+    "csv": csv.name,
+    "source_csv": str(csv),
     "fps": args.fps,
-    "npz": str(out / "motion.npz"),
+    "npz": "motion.npz",
     "mjlab": conversion,
     "check": check,
   }
@@ -148,7 +152,7 @@ def train(args: argparse.Namespace, device: str) -> int:
 
   settings = Settings(
     side=args.side,
-    prepared=str(args.prepared.resolve()),
+    prepared=str(args.prepared),
     num_envs=args.num_envs,
     seed=args.seed,
     budget_s=args.budget_min * 60.0,
@@ -182,9 +186,11 @@ def train(args: argparse.Namespace, device: str) -> int:
       state.iterations += its
       state.env_steps += its * trainer.steps_per_iter
       state.sessions[-1]["iterations"] += its
-      state.checkpoint = str(Path("train", f"model_{last}.pt"))
+      previous, state.checkpoint = state.checkpoint, str(Path("train", f"model_{last}.pt"))
       state.train_wall_s = base + elapsed()
       save_state(state, run_dir)
+      if previous is not None:  # only the newest is needed: the run folder stays small to copy
+        (run_dir / previous).unlink(missing_ok=True)
       progressed = True
       print(
         f"[train] it {last} | {its * trainer.steps_per_iter / (state.s_per_iter * its):.0f} env-steps/s | "

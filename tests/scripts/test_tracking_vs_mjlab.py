@@ -213,11 +213,14 @@ def test_prepare_train_eval_compare(runs):
   assert info["mjlab"]["frames"] == 100
   assert info["check"]["st_gym_last_step"] == 100
   assert info["check"]["max_body_pos_diff_m"] < 1e-3
+  # The folder holds a copy of the CSV (it moves whole).
+  assert info["csv"] == "dance.csv" and (tmp / "clip" / "dance.csv").is_file()
   npz = np.load(tmp / "clip" / "motion.npz")
   assert npz["body_pos_w"].shape[:1] == (100,) and float(npz["fps"][0]) == 50.0
   st = json.loads((tmp / "st" / "state.json").read_text())
   assert st["finished"] and st["iterations"] == 2 and len(st["sessions"]) == 2
   assert st["checkpoint"] == "train/model_1.pt" and (tmp / "st" / st["checkpoint"]).is_file()
+  assert not (tmp / "st" / "train" / "model_0.pt").exists()  # only the newest checkpoint is kept
   assert st["env_steps"] == 2 * 4 * 24  # 24 steps per env and iteration (the agent cfg)
   mj = json.loads((tmp / "mj" / "state.json").read_text())
   assert mj["finished"] and mj["iterations"] == 1 and mj["env_steps"] == 4 * 24

@@ -37,7 +37,7 @@ class Settings:
 
   side: str
   prepared: str
-  """The ``prepare`` folder (absolute): the clip both sides train on."""
+  """The ``prepare`` folder, as given (relative to the working folder): the clip of both sides."""
   num_envs: int
   seed: int
   budget_s: float
@@ -164,11 +164,13 @@ def read_json(path: Path, fix: str) -> dict:
 
 
 def prepared(folder: Path) -> dict:
-  """``prepare.json`` of a prepare folder, as a clear error if there is none."""
+  """``prepare.json`` of a prepare folder with its clip files (``csv``, ``npz``) as paths
+  inside the folder (it can be moved as a whole); a clear error if there is none."""
   path = folder / PREPARE_FILE
   try:
-    return json.loads(path.read_text())
-  except (OSError, ValueError) as e:
+    info = json.loads(path.read_text())
+    return {**info, "csv": str(folder.resolve() / info["csv"]), "npz": str(folder.resolve() / info["npz"])}
+  except (OSError, ValueError, KeyError) as e:
     raise StRlError(
       f"{path} is missing or unreadable ({type(e).__name__}): run `prepare --out {folder}` first"
     ) from None

@@ -42,12 +42,14 @@ from legged_robots.evaluation.tracking_compare import (
   EVAL_FILE,
   PREPARE_FILE,
   SIDES,
+  STATE_FILE,
   Action,
   Limits,
   Settings,
   comparison,
   comparison_text,
   format_hms,
+  load_state,
   new_or_resumed_state,
   plan_chunk,
   prepared,
@@ -114,6 +116,10 @@ def check_inputs(args: argparse.Namespace) -> None:
     )
   if args.command == "train":
     prepared(args.prepared)
+  if args.command == "eval" and not (args.run_dir / STATE_FILE).is_file():
+    raise StRlError(
+      f"{args.run_dir / STATE_FILE} does not exist: --run-dir must be a folder that `train` wrote"
+    )
 
 
 def prepare(args: argparse.Namespace, device: str) -> int:
@@ -166,7 +172,9 @@ def train(args: argparse.Namespace, device: str) -> int:
   def elapsed() -> float:
     return time.perf_counter() - _START
 
-  action, its = plan_chunk(state, limits, base + elapsed(), elapsed(), progressed=False)
+  # Would a chunk still start once this session is set up (taking as long as the last one)?
+  setup_s = max(elapsed(), state.sessions[-1]["setup_s"] if state.sessions else 0.0)
+  action, _ = plan_chunk(state, limits, base + setup_s, setup_s, progressed=False)
   if action is Action.DONE or state.finished:
     return finish(run_dir, state, done=True)
   run_dir.mkdir(parents=True, exist_ok=True)
@@ -186,11 +194,12 @@ def train(args: argparse.Namespace, device: str) -> int:
       state.iterations += its
       state.env_steps += its * trainer.steps_per_iter
       state.sessions[-1]["iterations"] += its
-      previous, state.checkpoint = state.checkpoint, str(Path("train", f"model_{last}.pt"))
+      state.checkpoint = str(Path("train", f"model_{last}.pt"))
       state.train_wall_s = base + elapsed()
       save_state(state, run_dir)
-      if previous is not None:  # only the newest is needed: the run folder stays small to copy
-        (run_dir / previous).unlink(missing_ok=True)
+      for old in (run_dir / "train").glob("model_*.pt"):  # the newest is all a resume needs
+        if old.name != Path(state.checkpoint).name:
+          old.unlink()
       progressed = True
       print(
         f"[train] it {last} | {its * trainer.steps_per_iter / (state.s_per_iter * its):.0f} env-steps/s | "
@@ -220,13 +229,9 @@ def finish(run_dir: Path, state, done: bool) -> int:
 
 
 def evaluate(args: argparse.Namespace, device: str) -> int:
-  from legged_robots.evaluation.tracking_compare import STATE_FILE, load_state
   from legged_robots.evaluation.tracking_sides import EvalSide
 
-  path = args.run_dir / STATE_FILE
-  if not path.is_file():
-    raise StRlError(f"{path} does not exist: --run-dir must be a folder that `train` wrote")
-  state = load_state(path)
+  state = load_state(args.run_dir / STATE_FILE)
   if not state.finished or state.checkpoint is None:
     raise StRlError(
       f"{args.run_dir}: training is not finished; run its `train` command again until it exits 0"

@@ -220,7 +220,7 @@ def test_prepare_train_eval_compare(runs):
   st = json.loads((tmp / "st" / "state.json").read_text())
   assert st["finished"] and st["iterations"] == 2 and len(st["sessions"]) == 2
   assert st["checkpoint"] == "train/model_1.pt" and (tmp / "st" / st["checkpoint"]).is_file()
-  assert not (tmp / "st" / "train" / "model_0.pt").exists()  # only the newest checkpoint is kept
+  assert [p.name for p in (tmp / "st" / "train").glob("model_*.pt")] == ["model_1.pt"]  # the newest only
   assert st["env_steps"] == 2 * 4 * 24  # 24 steps per env and iteration (the agent cfg)
   mj = json.loads((tmp / "mj" / "state.json").read_text())
   assert mj["finished"] and mj["iterations"] == 1 and mj["env_steps"] == 4 * 24
@@ -251,6 +251,8 @@ def test_resume_with_other_settings_is_exit_2(runs):
   [
     (["train", "--side", "isaac", "--prepared", "x", "--run-dir", "y"], "invalid choice: 'isaac'"),
     (["prepare", "--csv", "no_such.csv", "--fps", "60", "--out", "OUT"], "no such CSV file"),
+    (["compare", "RUN"], "holds no finished training run"),
+    (["eval", "--run-dir", "RUN"], "does not exist: --run-dir must be a folder that `train` wrote"),
     (
       ["train", "--side", "mjlab", "--prepared", "no_such_dir", "--run-dir", "RUN"],
       "run `prepare --out no_such_dir` first",

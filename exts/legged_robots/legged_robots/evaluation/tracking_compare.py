@@ -222,10 +222,10 @@ def comparison(run_dirs: list[Path]) -> dict:
 
 
 def comparison_text(table: dict) -> str:
-  lines = []
-  for key, fmt in ROWS:
-    cells = [
-      fmt.format(c[key]) if not isinstance(c[key], list) else ",".join(c[key]) for c in table["columns"]
-    ]
-    lines.append(f"{key:<27}" + "".join(f"{cell:>22}" for cell in cells))
-  return "\n".join(lines)
+  """The table as aligned text: one row per quantity, one column per run."""
+  rows = [
+    (key, [",".join(c[key]) if isinstance(c[key], list) else fmt.format(c[key]) for c in table["columns"]])
+    for key, fmt in ROWS
+  ]
+  width = 2 + max(len(cell) for _, cells in rows for cell in cells)
+  return "\n".join(f"{key:<27}" + "".join(f"{cell:>{width}}" for cell in cells) for key, cells in rows)

@@ -186,6 +186,9 @@ class Trainer:
       self.runner = MotionTrackingOnPolicyRunner(wrapped, asdict(agent), log_dir, device)
       if checkpoint is not None:
         self.runner.load(str(checkpoint), map_location=device)
+        # rsl_rl's load leaves the counter at the saved (last done) iteration; continue
+        # after it, as st_rl's load does.
+        self.runner.current_learning_iteration += 1
     self.device = device
 
   def learn(self, iterations: int, first: bool) -> int:

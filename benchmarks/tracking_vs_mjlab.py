@@ -181,6 +181,8 @@ def train(args: argparse.Namespace, device: str) -> int:
   checkpoint = run_dir / state.checkpoint if state.checkpoint else None
   trainer = Trainer(settings, run_dir, device, checkpoint)
   state.sessions.append({"setup_s": elapsed(), "device": device, "iterations": 0})
+  state.train_wall_s = base + elapsed()
+  save_state(state, run_dir)  # a session killed mid-chunk still counts its setup
   print(
     f"[train] {args.side} session {len(state.sessions)}: setup took {elapsed():.1f} s (counted)", flush=True
   )
@@ -202,7 +204,7 @@ def train(args: argparse.Namespace, device: str) -> int:
           old.unlink()
       progressed = True
       print(
-        f"[train] it {last} | {its * trainer.steps_per_iter / (state.s_per_iter * its):.0f} env-steps/s | "
+        f"[train] it {last} | {trainer.steps_per_iter / state.s_per_iter:.0f} env-steps/s | "
         f"training wall-clock {format_hms(state.train_wall_s)} of {format_hms(settings.budget_s)}",
         flush=True,
       )

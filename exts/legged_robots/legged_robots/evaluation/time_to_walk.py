@@ -175,11 +175,12 @@ def next_action(state: RunState, limits: Limits, elapsed_s: float, progressed: b
   return Action.PAUSE
 
 
-def settings_differences(saved: Settings, current: Settings) -> list[str]:
-  """``name: saved -> current`` for every setting that differs."""
+def settings_differences(saved: Any, current: Any) -> list[str]:
+  """``name: saved -> current`` for every field that differs between two instances of one
+  settings dataclass (this module's ``Settings``, or another benchmark's)."""
   return [
     f"{f.name}: {getattr(saved, f.name)!r} -> {getattr(current, f.name)!r}"
-    for f in fields(Settings)
+    for f in fields(saved)
     if getattr(saved, f.name) != getattr(current, f.name)
   ]
 

@@ -16,11 +16,16 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from enum import Enum
 from pathlib import Path
 
-from legged_robots.evaluation.time_to_walk import ESTIMATE_MARGIN, EXIT_RESERVE_S, format_hms
+from legged_robots.evaluation.time_to_walk import (
+  ESTIMATE_MARGIN,
+  EXIT_RESERVE_S,
+  format_hms,
+  settings_differences,
+)
 from legged_robots.rl.errors import StRlError
 
 SIDES = ("st_gym", "mjlab")
@@ -103,14 +108,6 @@ def plan_chunk(
       return Action.PAUSE, 0
     its = max(1, min(its, fit))
   return Action.TRAIN, its
-
-
-def settings_differences(saved: Settings, current: Settings) -> list[str]:
-  return [
-    f"{f.name}: {getattr(saved, f.name)!r} -> {getattr(current, f.name)!r}"
-    for f in fields(Settings)
-    if getattr(saved, f.name) != getattr(current, f.name)
-  ]
 
 
 def new_or_resumed_state(run_dir: Path, settings: Settings) -> RunState:

@@ -208,7 +208,11 @@ def test_tracking_export_passes_sim2sim_parity(tracking_export):
 @pytest.mark.parametrize(
   ("task", "override", "message"),
   [
-    (TRACKING, "env.motion.body_names=[pelvis]", r"track_link_exp: bodies \['left_hip_roll_link'.*add them"),
+    (
+      TRACKING,
+      "env.motion.body_names=[pelvis]",
+      r"link_height_error_above: bodies \['left_ankle_roll_link'.*add them",
+    ),
     (TASK, "env.commands.base_velocity.motion_command=nope", "velocity command: motion_command 'nope'"),
   ],
 )

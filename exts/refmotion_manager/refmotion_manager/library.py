@@ -158,7 +158,12 @@ class MotionLibrary:
     """The stored states of frames `frame_ids` of clips `clip_ids` (both (N,)), without
     interpolation: one row gather. The keys of `sample` without the derived `_b` ones;
     equal to `sample` at the frame's time."""
-    rows = self._packed[self.start[clip_ids.to(self.device, torch.long)] + frame_ids.to(self.device)]
+    return self._unpack(
+      self._packed[self.start[clip_ids.to(self.device, torch.long)] + frame_ids.to(self.device)]
+    )
+
+  def _unpack(self, rows: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Packed (N, D) rows -> the per-key views of ``_layout``."""
     return {key: rows[:, lo:hi].view(len(rows), *shape) for key, (lo, hi, shape) in self._layout.items()}
 
   def _blend(self, clip_ids: torch.Tensor, times: torch.Tensor, loop: bool):
@@ -192,7 +197,7 @@ class MotionLibrary:
     nq = self._num_quat_columns
     q0, q1 = f0[:, :nq].view(len(a), -1, 4), f1[:, :nq].view(len(a), -1, 4)
     mixed[:, :nq] = torch_quat.slerp(q0, q1, a.unsqueeze(1).expand(q0.shape[:2])).flatten(1)
-    out = {key: mixed[:, lo:hi].view(len(a), *shape) for key, (lo, hi, shape) in self._layout.items()}
+    out = self._unpack(mixed)
     q = out["root_quat"]
     out["root_lin_vel_b"] = torch_quat.rotate_inverse(q, out["root_lin_vel_w"])
     out["root_ang_vel_b"] = torch_quat.rotate_inverse(q, out["root_ang_vel_w"])

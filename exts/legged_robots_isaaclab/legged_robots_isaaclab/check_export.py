@@ -16,6 +16,7 @@ either exceeds ``--tol``. Flat tasks only (the runtime needs a height scan for R
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -25,12 +26,13 @@ import numpy as np
 from legged_robots_isaaclab import runs
 
 
-def check(run: Path, checkpoint: Path, task: str, steps: int) -> dict:
+def check(runtime, checkpoint: Path, task: str, steps: int) -> dict:
+  """Max observation and action differences over ``steps`` of the -Play env; ``runtime`` a
+  ``PolicyRuntime`` on the export."""
   import torch
 
-  from legged_robots.deploy import PolicyRuntime, RobotState
+  from legged_robots.deploy import RobotState
 
-  runtime = PolicyRuntime(run / "exported")
   obs_err = act_err = 0.0
   with runs.play_policy(task, checkpoint, num_envs=1, device="cpu") as (env, wrapped, runner, _):
     policy = runner.get_inference_policy("cpu")
@@ -66,20 +68,27 @@ def main(argv: list[str] | None = None) -> int:
   parser.add_argument("--tol", type=float, default=1e-4)
   args = parser.parse_args(argv)
   try:
-    checkpoint = runs.checkpoint_of(args.run, args.checkpoint)
-    task = runs.task_of(args.run)
+    checkpoint, task = runs.run_inputs(args.run, args.checkpoint)
     if not (args.run / "exported" / "deploy.yaml").is_file():
       raise runs.RunInputError(
         f"{args.run}/exported has no deploy.yaml: run legged_robots_isaaclab.export first"
       )
     if "Rough" in task:
       raise runs.RunInputError(f"{task}: the check needs the height scan in RobotState; it covers flat tasks")
+    if importlib.util.find_spec("legged_robots") is None:
+      raise runs.RunInputError("legged_robots is not importable: put exts/legged_robots on PYTHONPATH")
     if args.steps < 1:
       raise runs.RunInputError(f"--steps {args.steps}: pass a positive number")
+    from legged_robots.deploy import ContractError, PolicyRuntime
+
+    try:
+      runtime = PolicyRuntime(args.run / "exported")
+    except ContractError as e:
+      raise runs.RunInputError(f"{args.run}/exported: {e}") from e
   except runs.RunInputError as e:
     print(f"[check_export] error: {e}", file=sys.stderr)
     return 2
-  result = check(args.run, checkpoint, task, args.steps)
+  result = check(runtime, checkpoint, task, args.steps)
   ok = result["max_obs_diff"] <= args.tol and result["max_action_diff"] <= args.tol
   print(f"[check_export] {'ok' if ok else 'MISMATCH'} " + json.dumps(result))
   return 0 if ok else 1

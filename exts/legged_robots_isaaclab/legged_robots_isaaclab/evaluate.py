@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -83,10 +84,13 @@ def main(argv: list[str] | None = None) -> int:
   parser.add_argument("--out", type=Path, help="also write the metrics as JSON here")
   args = parser.parse_args(argv)
   try:
-    checkpoint = runs.checkpoint_of(args.run, args.checkpoint)
-    task = runs.task_of(args.run)
+    checkpoint, task = runs.run_inputs(args.run, args.checkpoint)
     if args.episodes < 1:
       raise runs.RunInputError(f"--episodes {args.episodes}: pass a positive number")
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", args.device):
+      raise runs.RunInputError(f"--device {args.device}: pass cpu, cuda or cuda:<N>")
+    if args.out is not None and not args.out.parent.is_dir():
+      raise runs.RunInputError(f"--out {args.out}: its folder does not exist")
   except runs.RunInputError as e:
     print(f"[evaluate] error: {e}", file=sys.stderr)
     return 2

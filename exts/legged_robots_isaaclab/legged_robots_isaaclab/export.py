@@ -179,8 +179,7 @@ def main(argv: list[str] | None = None) -> int:
   parser.add_argument("--checkpoint", help="model_<N>.pt in the run (default: the latest)")
   args = parser.parse_args(argv)
   try:
-    checkpoint = runs.checkpoint_of(args.run, args.checkpoint)
-    task = runs.task_of(args.run)
+    checkpoint, task = runs.run_inputs(args.run, args.checkpoint)
   except runs.RunInputError as e:
     print(f"[export] error: {e}", file=sys.stderr)
     return 2

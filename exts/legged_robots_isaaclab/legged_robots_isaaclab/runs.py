@@ -2,7 +2,7 @@
 # pyright: reportMissingImports=false
 """An Isaac Lab rsl_rl run of these tasks: its checkpoint, its task, its policy in a play env.
 
-Shared by ``export`` and ``evaluate``. The run folder is ``isaaclab train``'s
+Shared by ``export``, ``evaluate`` and ``check_export``. The run folder is ``isaaclab train``'s
 ``logs/rsl_rl/<experiment>/<timestamp>``; the task comes from its ``run.json``.
 """
 
@@ -13,6 +13,8 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
+
+from legged_robots_isaaclab import g1
 
 TASKS = ("Isaac-Flat-G1-StGym", "Isaac-Rough-G1-StGym")
 
@@ -50,6 +52,16 @@ def task_of(run: Path) -> str:
   if task not in TASKS:
     raise RunInputError(f"{run} trained {task!r}; known: {list(TASKS)}")
   return task
+
+
+def run_inputs(run: Path, checkpoint: str | None) -> tuple[Path, str]:
+  """(checkpoint path, task) of a run, and mjlab's g1.xml found, before any heavy import."""
+  found = checkpoint_of(run, checkpoint), task_of(run)
+  try:
+    g1.g1_xml_path()
+  except FileNotFoundError as e:
+    raise RunInputError(str(e)) from e
+  return found
 
 
 @contextlib.contextmanager

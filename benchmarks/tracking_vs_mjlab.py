@@ -116,10 +116,19 @@ def check_inputs(args: argparse.Namespace) -> None:
     )
   if args.command == "train":
     prepared(args.prepared)
-  if args.command == "eval" and not (args.run_dir / STATE_FILE).is_file():
-    raise StRlError(
-      f"{args.run_dir / STATE_FILE} does not exist: --run-dir must be a folder that `train` wrote"
-    )
+  if args.command == "eval":
+    if not (args.run_dir / STATE_FILE).is_file():
+      raise StRlError(
+        f"{args.run_dir / STATE_FILE} does not exist: --run-dir must be a folder that `train` wrote"
+      )
+    state = load_state(args.run_dir / STATE_FILE)
+    if not state.finished or state.checkpoint is None:
+      raise StRlError(
+        f"{args.run_dir}: training is not finished; run its `train` command again until it exits 0"
+      )
+    if not (args.run_dir / state.checkpoint).is_file():
+      raise StRlError(f"{args.run_dir / state.checkpoint} is missing: restore it or train a new run")
+    prepared(Path(state.settings.prepared))
 
 
 def prepare(args: argparse.Namespace, device: str) -> int:
@@ -233,11 +242,8 @@ def finish(run_dir: Path, state, done: bool) -> int:
 def evaluate(args: argparse.Namespace, device: str) -> int:
   from legged_robots.evaluation.tracking_sides import EvalSide
 
-  state = load_state(args.run_dir / STATE_FILE)
-  if not state.finished or state.checkpoint is None:
-    raise StRlError(
-      f"{args.run_dir}: training is not finished; run its `train` command again until it exits 0"
-    )
+  state = load_state(args.run_dir / STATE_FILE)  # finished, with its checkpoint (check_inputs)
+  assert state.checkpoint is not None
   t0 = time.perf_counter()
   side = EvalSide(state.settings, args.run_dir / state.checkpoint, args.episodes, device)
   try:
@@ -264,7 +270,11 @@ def compare(args: argparse.Namespace) -> int:
   table = comparison(args.run_dirs)
   print(comparison_text(table), flush=True)
   if args.out is not None:
-    args.out.write_text(json.dumps(table, indent=1) + "\n")
+    try:
+      args.out.parent.mkdir(parents=True, exist_ok=True)
+      args.out.write_text(json.dumps(table, indent=1) + "\n")
+    except OSError as e:
+      raise StRlError(f"cannot write --out {args.out} ({type(e).__name__}: {e.strerror})") from None
     print(f"[compare] wrote {args.out}", flush=True)
   return 0
 

@@ -265,3 +265,30 @@ def test_bad_input_is_exit_2_with_one_message(tmp_path, args, message):
   assert result.returncode == 2 and message in result.stderr
   assert "Traceback" not in result.stderr
   assert not (tmp_path / "out").exists() and not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow
+def test_incomplete_folders_are_exit_2_with_one_message(tmp_path):
+  # A prepare folder missing its clip files, a finished run missing its checkpoint, an
+  # eval.json missing its results, and an --out that cannot be written.
+  prep, run = tmp_path / "prep", tmp_path / "run"
+  prep.mkdir()
+  run.mkdir()
+  (prep / "prepare.json").write_text(json.dumps({"csv": "a.csv", "npz": "motion.npz"}))
+  settings = {"side": "mjlab", "prepared": str(prep), "num_envs": 1, "seed": 1, "budget_s": 1.0, "chunk": 1}
+  state = {"format": 1, "settings": settings, "finished": True, "checkpoint": "train/model_0.pt"}
+  (run / "state.json").write_text(json.dumps(state))
+  (run / "eval.json").write_text("{}")
+  for args, message in (
+    (["train", "--side", "mjlab", "--prepared", str(prep), "--run-dir", str(tmp_path / "r")], "a.csv"),
+    (["eval", "--run-dir", str(run)], "model_0.pt is missing"),
+    (["compare", str(run)], "lacks success_rate"),
+  ):
+    result = _run(*args)
+    assert result.returncode == 2 and message in result.stderr, (args, result.stderr[-2000:])
+    assert "Traceback" not in result.stderr
+  keys = ("success_rate", "body_pos_error_anchored_m", "body_pos_error_world_m", "episodes")
+  (run / "eval.json").write_text(json.dumps(dict.fromkeys(keys, 1)))
+  result = _run("compare", str(run), "--out", str(tmp_path))
+  assert result.returncode == 2 and "cannot write --out" in result.stderr and "Traceback" not in result.stderr
+  assert not (tmp_path / "r").exists()

@@ -166,11 +166,15 @@ def prepared(folder: Path) -> dict:
   path = folder / PREPARE_FILE
   try:
     info = json.loads(path.read_text())
-    return {**info, "csv": str(folder.resolve() / info["csv"]), "npz": str(folder.resolve() / info["npz"])}
-  except (OSError, ValueError, KeyError) as e:
+    files = {key: folder.resolve() / info[key] for key in ("csv", "npz")}
+  except (OSError, ValueError, KeyError, TypeError) as e:
     raise StRlError(
       f"{path} is missing or unreadable ({type(e).__name__}): run `prepare --out {folder}` first"
     ) from None
+  for file in files.values():
+    if not file.is_file():
+      raise StRlError(f"{path} names {file.name}, which is missing: run `prepare --out {folder}` again")
+  return {**info, **{key: str(file) for key, file in files.items()}}
 
 
 ROWS = (
@@ -188,6 +192,9 @@ ROWS = (
 )
 
 
+RESULT_KEYS = ("success_rate", "body_pos_error_anchored_m", "body_pos_error_world_m", "episodes")
+
+
 def comparison(run_dirs: list[Path]) -> dict:
   """One column per run folder (a finished, evaluated run): its results and budget use."""
   columns = []
@@ -196,14 +203,16 @@ def comparison(run_dirs: list[Path]) -> dict:
     if state is None or not state.finished:
       raise StRlError(f"{run_dir} holds no finished training run: run `train` until it exits 0")
     result = read_json(run_dir / EVAL_FILE, f"run `eval --run-dir {run_dir}` first")
+    missing = [k for k in RESULT_KEYS if k not in result]
+    if missing:
+      raise StRlError(
+        f"{run_dir / EVAL_FILE} lacks {', '.join(missing)}: run `eval --run-dir {run_dir}` again"
+      )
     columns.append(
       {
         "side": state.settings.side,
         "task": TASKS[state.settings.side],
-        **{
-          k: result[k]
-          for k in ("success_rate", "body_pos_error_anchored_m", "body_pos_error_world_m", "episodes")
-        },
+        **{k: result[k] for k in RESULT_KEYS},
         "train_wall_s": state.train_wall_s,
         "train_wall": format_hms(state.train_wall_s),
         "budget_s": state.settings.budget_s,

@@ -67,11 +67,6 @@ def per_joint(patterns: Mapping[str, float], joint_names: Sequence[str], what: s
   return values
 
 
-def default_joint_pos(init: Mapping[str, float], joint_names: Sequence[str]) -> list[float]:
-  """Initial joint positions: the first matching pattern, 0 for joints no pattern names."""
-  return [next((float(v) for p, v in init.items() if re.fullmatch(p, j)), 0.0) for j in joint_names]
-
-
 def observation_entry(
   name: str, func: str, size: int, params: Mapping[str, Any], scale, clip
 ) -> dict[str, Any]:

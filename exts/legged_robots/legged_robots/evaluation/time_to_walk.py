@@ -191,20 +191,27 @@ def new_or_resumed_state(run_dir: Path, settings: Settings) -> RunState:
   if not path.exists():
     return RunState(settings=settings)
   state = load_state(path)
-  diff = settings_differences(state.settings, settings)
+  # Only the newest checkpoint is needed: training resumes from it (and it may still
+  # await its evaluation), so older ones may be deleted or left behind when copying a run.
+  check_resume(path, state.settings, settings, state.checkpoints[-1].file if state.checkpoints else None)
+  return state
+
+
+def check_resume(path: Path, saved: Any, current: Any, checkpoint: str | None) -> None:
+  """Raise StRlError unless the run whose state is ``path`` can resume: it was started with
+  the ``current`` settings (a dataclass like ``saved``) and its ``checkpoint`` (relative
+  to the run folder; None: none yet) is there. Shared by the resumable benchmarks."""
+  diff = settings_differences(saved, current)
   if diff:
     raise StRlError(
       f"{path} was started with other settings ({'; '.join(diff)}). Repeat the original "
-      "flags and overrides to resume it, or pass a new --run-dir to start a new run."
+      "flags (and overrides) to resume it, or pass a new --run-dir to start a new run."
     )
-  # Only the newest checkpoint is needed: training resumes from it (and it may still
-  # await its evaluation), so older ones may be deleted or left behind when copying a run.
-  if state.checkpoints and not (run_dir / state.checkpoints[-1].file).is_file():
+  if checkpoint is not None and not (path.parent / checkpoint).is_file():
     raise StRlError(
-      f"{path} resumes from {state.checkpoints[-1].file}, which is missing from {run_dir}. "
+      f"{path} resumes from {checkpoint}, which is missing from {path.parent}. "
       "Restore that file, or pass a new --run-dir to start over."
     )
-  return state
 
 
 def save_state(state: RunState, run_dir: Path) -> None:

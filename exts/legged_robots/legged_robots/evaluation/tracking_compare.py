@@ -23,8 +23,8 @@ from pathlib import Path
 from legged_robots.evaluation.time_to_walk import (
   ESTIMATE_MARGIN,
   EXIT_RESERVE_S,
+  check_resume,
   format_hms,
-  settings_differences,
 )
 from legged_robots.rl.errors import StRlError
 
@@ -116,16 +116,7 @@ def new_or_resumed_state(run_dir: Path, settings: Settings) -> RunState:
   if not path.exists():
     return RunState(settings=settings)
   state = load_state(path)
-  diff = settings_differences(state.settings, settings)
-  if diff:
-    raise StRlError(
-      f"{path} was started with other settings ({'; '.join(diff)}). Repeat the original flags to "
-      "resume it, or pass a new --run-dir to start a new run."
-    )
-  if state.checkpoint is not None and not (run_dir / state.checkpoint).is_file():
-    raise StRlError(
-      f"{path} resumes from {state.checkpoint}, which is missing: restore it or pass a new --run-dir"
-    )
+  check_resume(path, state.settings, settings, state.checkpoint)
   return state
 
 

@@ -202,8 +202,11 @@ class link_height_error_above:
     self, env: ManagerBasedRlEnv, command_name: str, body_names: tuple[str, ...], threshold: float
   ) -> torch.Tensor:
     del body_names  # Resolved at init.
-    robot, reference = link_states(_motion(env, command_name), self._ids, self._cols, "pos")
-    return ((robot[..., 2] - reference[..., 2]).abs() > threshold).any(dim=-1)
+    # Heights: the same in the world and in link_states' heading frames (no rotation needed).
+    motion = _motion(env, command_name)
+    robot = motion.asset.data.body_link_pos_w[:, self._ids, 2]
+    reference = motion.reference["body_pos_w"][:, self._cols, 2]
+    return ((robot - reference).abs() > threshold).any(dim=-1)
 
   def reset(self, env_ids: torch.Tensor | slice | None = None) -> None:
     del env_ids

@@ -147,6 +147,27 @@ def _mjlab_cfgs(clip: dict, play: bool):
   return env_cfg, agent
 
 
+def _env_and_runner(side: str, env_cfg, agent, log_dir: str | None, device: str, checkpoint: Path | None):
+  """(env, wrapped env, runner) of a side, the runner loaded from ``checkpoint`` when given."""
+  if side == "st_gym":
+    env = env_class(TASKS["st_gym"])(cfg=env_cfg, device=device)
+    wrapped = RslRlVecEnvWrapper(env, clip_actions=agent.clip_actions)
+    runner = runner_class(agent)(wrapped, asdict(agent), TASKS["st_gym"], log_dir, device)
+    runner.logger.print_progress = False  # train prints its own progress line per chunk
+    if checkpoint is not None:
+      runner.load(str(checkpoint))
+    return env, wrapped, runner
+  from mjlab.envs import ManagerBasedRlEnv
+  from mjlab.tasks.tracking.rl import MotionTrackingOnPolicyRunner
+
+  env = ManagerBasedRlEnv(cfg=env_cfg, device=device)
+  wrapped = RslRlVecEnvWrapper(env, clip_actions=agent.clip_actions)
+  runner = MotionTrackingOnPolicyRunner(wrapped, asdict(agent), log_dir, device)
+  if checkpoint is not None:
+    runner.load(str(checkpoint), map_location=device)
+  return env, wrapped, runner
+
+
 # --- training --------------------------------------------------------------------------
 
 
@@ -170,25 +191,11 @@ class Trainer:
     agent.logger = "tensorboard"
     agent.save_interval = NEVER
     self.steps_per_iter = agent.num_steps_per_env * settings.num_envs
-    if settings.side == "st_gym":
-      self.env = env_class(TASKS["st_gym"])(cfg=env_cfg, device=device)
-      wrapped = RslRlVecEnvWrapper(self.env, clip_actions=agent.clip_actions)
-      self.runner = runner_class(agent)(wrapped, asdict(agent), TASKS["st_gym"], log_dir, device)
-      self.runner.logger.print_progress = False
-      if checkpoint is not None:
-        self.runner.load(str(checkpoint))
-    else:
-      from mjlab.envs import ManagerBasedRlEnv
-      from mjlab.tasks.tracking.rl import MotionTrackingOnPolicyRunner
-
-      self.env = ManagerBasedRlEnv(cfg=env_cfg, device=device)
-      wrapped = RslRlVecEnvWrapper(self.env, clip_actions=agent.clip_actions)
-      self.runner = MotionTrackingOnPolicyRunner(wrapped, asdict(agent), log_dir, device)
-      if checkpoint is not None:
-        self.runner.load(str(checkpoint), map_location=device)
-        # rsl_rl's load leaves the counter at the saved (last done) iteration; continue
-        # after it, as st_rl's load does.
-        self.runner.current_learning_iteration += 1
+    self.env, _, self.runner = _env_and_runner(settings.side, env_cfg, agent, log_dir, device, checkpoint)
+    if settings.side == "mjlab" and checkpoint is not None:
+      # rsl_rl's load leaves the counter at the saved (last done) iteration; continue
+      # after it, as st_rl's load does.
+      self.runner.current_learning_iteration += 1
     self.device = device
 
   def learn(self, iterations: int, first: bool) -> int:
@@ -228,21 +235,11 @@ class EvalSide:
       cfg.scene.num_envs = episodes
     cfg.terminations = {k: t for k, t in cfg.terminations.items() if t.time_out}
     cfg.seed = settings.seed + 1  # a stream apart from training's
+    self.env, self.wrapped, runner = _env_and_runner(self.side, cfg, agent, None, device, checkpoint)
     if self.side == "st_gym":
-      self.env = env_class(TASKS["st_gym"])(cfg=cfg, device=device)
-      self.wrapped = RslRlVecEnvWrapper(self.env, clip_actions=agent.clip_actions)
-      runner = runner_class(agent)(self.wrapped, asdict(agent), TASKS["st_gym"], None, device)
-      runner.load(str(checkpoint))
       self.motion = self.env.command_manager.get_term(MOTION)
       self.ids, self.cols = resolve_links(self.motion, BODIES, "tracking_vs_mjlab eval")  # type: ignore[arg-type]
     else:
-      from mjlab.envs import ManagerBasedRlEnv
-      from mjlab.tasks.tracking.rl import MotionTrackingOnPolicyRunner
-
-      self.env = ManagerBasedRlEnv(cfg=cfg, device=device)
-      self.wrapped = RslRlVecEnvWrapper(self.env, clip_actions=agent.clip_actions)
-      runner = MotionTrackingOnPolicyRunner(self.wrapped, asdict(agent), None, device)
-      runner.load(str(checkpoint), map_location=device)
       self.motion = self.env.command_manager.get_term("motion")
     self.policy = runner.get_inference_policy(device=device)
     self.step_dt = self.env.step_dt

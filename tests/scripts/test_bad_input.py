@@ -105,6 +105,12 @@ def _cases(world: Path) -> dict[str, tuple[str, list[str], str]]:
   return {
     # train: counts and rates are checked before the env is built
     "train_num_envs_0": ("train", [*g1, "--num_envs", "0"], r"--num_envs must be at least 1, got 0"),
+    "train_device_not_a_device": ("train", [*g1, "--device", "gpu0"], r"--device gpu0: not a device"),
+    "train_device_not_cpu_or_cuda": (
+      "train",
+      [*g1, "--device", "meta"],
+      r"--device meta: st_gym runs on cpu or cuda",
+    ),
     "train_num_envs_negative": ("train", [*g1, "--num_envs", "-3"], r"--num_envs must be at least 1, got -3"),
     "train_max_iterations_0": (
       "train",

@@ -32,8 +32,18 @@ def require_task(task: str) -> None:
 def resolve_device(device: str | None) -> str:
   if device is None:
     return "cuda:0" if torch.cuda.is_available() else "cpu"
-  if device.startswith("cuda") and not torch.cuda.is_available():
+  try:
+    parsed = torch.device(device)
+  except RuntimeError:
+    raise StRlError(f"--device {device}: not a device; use cpu, cuda or cuda:N.") from None
+  if parsed.type not in ("cpu", "cuda"):
+    raise StRlError(f"--device {device}: st_gym runs on cpu or cuda; use --device cpu or cuda:N.")
+  if parsed.type == "cuda" and not torch.cuda.is_available():
     raise StRlError(f"--device {device}: CUDA is not available here; use --device cpu.")
+  if parsed.type == "cuda" and (parsed.index or 0) >= torch.cuda.device_count():
+    raise StRlError(
+      f"--device {device}: this machine has {torch.cuda.device_count()} GPU(s); use cuda:0 .. cuda:N-1."
+    )
   return device
 
 

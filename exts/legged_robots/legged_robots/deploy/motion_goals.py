@@ -28,6 +28,10 @@ the origin): ``start_root_pos`` (3), ``start_root_quat`` (4, wxyz), ``start_root
 and ``start_root_ang_vel_w`` (3, world frame), ``start_joint_pos`` and ``start_joint_vel``
 (joints in ``deploy.yaml`` order). A runtime starts the robot there (``StartState``).
 Tables without these keys (mimic, older exports) start from the default pose.
+
+A folder shipped without its tables (they derive from a clip that may not be shipped) holds
+``goals_source.yaml`` instead (``rl/goal_tables.py``: ``scripts/st_rl/goals.py strip``); a
+missing table then names the clips and the ``goals.py attach`` command that rebuilds it.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 import mujoco
 import numpy as np
+import yaml
 
 from legged_robots.deploy.contract import CommandSpec, DeployContract
 from legged_robots.deploy.errors import DeployError, MissingFileError
@@ -47,6 +52,7 @@ if TYPE_CHECKING:
   from legged_robots.deploy.runtime import PolicyRuntime
 
 GOALS_SUFFIX = "_goals.npz"
+GOALS_SOURCE = "goals_source.yaml"
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,9 @@ def _read_table(folder: Path, spec: CommandSpec) -> tuple[Path, dict[str, np.nda
   assert spec.goals is not None
   path = Path(folder) / spec.goals
   if not path.is_file():
-    raise MissingFileError(f"{path} is missing: command '{spec.name}' replays it; re-export the policy")
+    raise MissingFileError(
+      f"{path} is missing: command '{spec.name}' replays it; {_missing_table_fix(folder)}"
+    )
   try:
     with np.load(path, allow_pickle=False) as data:
       return path, {
@@ -77,6 +85,22 @@ def _read_table(folder: Path, spec: CommandSpec) -> tuple[Path, dict[str, np.nda
       }
   except (OSError, ValueError, zipfile.BadZipFile) as e:
     raise MissingFileError(f"{path} is not a goal table ({e}); re-export the policy") from e
+
+
+def _missing_table_fix(folder: Path) -> str:
+  """How to get a missing table back: attach it from the clips ``goals_source.yaml`` names, else
+  re-export."""
+  source = Path(folder) / GOALS_SOURCE
+  if not source.is_file():
+    return "re-export the policy"
+  try:
+    clips = [str(c["file"]) for c in yaml.safe_load(source.read_text())["clips"]]
+  except (yaml.YAMLError, KeyError, TypeError) as e:
+    raise MissingFileError(f"{source} is not a goals source ({e}); re-strip the exported folder") from None
+  return (
+    "this folder ships without its goal tables; rebuild them from your copy of the clip: "
+    f"python scripts/st_rl/goals.py attach {folder} --clips <path to {' '.join(clips)}> --out <dir>"
+  )
 
 
 def load_goals(folder: Path, spec: CommandSpec) -> np.ndarray:

@@ -138,17 +138,19 @@ def _write_export(
   xml = robot_mjcf(env, contract.robot.entity_name)
   atomic_write(out_dir / ROBOT_MJCF_NAME, lambda tmp: _write_text(tmp, xml))
   contract.robot.sim_mjcf = ROBOT_MJCF_NAME
-  _export_goal_tables(env, contract, out_dir)
+  export_goal_tables(env, contract, out_dir)
   contract.save(out_dir / CONTRACT_NAME)
   return contract
 
 
-def _export_goal_tables(env: ManagerBasedRlEnv, contract: DeployContract, out_dir: Path) -> None:
+def export_goal_tables(env: ManagerBasedRlEnv, contract: DeployContract, out_dir: Path) -> None:
   """Motion commands: their goals over one episode from clip time 0, for replay at deployment,
   the reference it stands for (to score a run), and for a full-state start (whole-body
   tracking) the clip's frame 0 as training places it (``deploy.motion_goals``). A velocity
   command that adds a clip's base velocity names that motion command (``adds``), whose
-  table then holds the base velocity per row."""
+  table then holds the base velocity per row. Sets each motion command's ``goals`` (and a
+  velocity command's ``adds``) in ``contract``. Also how ``rl.goal_tables.attach_goal_tables``
+  rebuilds the tables of a folder shipped without them."""
   added = set()
   for spec in contract.commands:
     cfg = env.cfg.commands[spec.name]

@@ -231,6 +231,14 @@ def strip_goal_tables(exported: Path, out: Path, clips: list[Path]) -> dict[str,
   missing = [c.goals for c in specs if not (exported / str(c.goals)).is_file()]
   if missing:
     raise StRlError(f"{exported} lacks the goal tables deploy.yaml names ({missing}): re-export the policy")
+  nested = sorted(
+    str(p.relative_to(exported)) for p in exported.rglob(f"*{GOALS_SUFFIX}") if p.parent != exported
+  )
+  if nested:
+    raise StRlError(
+      f"{exported} holds goal tables in subfolders ({', '.join(nested)}), e.g. play.py's exported/model_C/: "
+      "strip each export folder on its own"
+    )
   _check_out(out, exported)
   require_task(contract.task)
   params = exported.resolve().parent / "params" / "env.yaml"

@@ -81,11 +81,20 @@ def load_or_create(
   storage: optuna.storages.RDBStorage, name: str, spec: StudySpec, seed: int | None
 ) -> optuna.Study:
   """The study ``name``, created if new (spec.enqueue's trials queued first); StRlError if
-  it exists with another search space."""
-  sampler = optuna.samplers.TPESampler(n_startup_trials=spec.tpe_startup_trials, seed=seed)
+  it exists with another search space.
+
+  The sampler of a new study is seeded with ``seed``. A command that joins an existing
+  study (a resume, or a second worker on the same storage) seeds it with ``seed + 1 +``
+  the number of trials already there: with ``seed`` itself it would draw the first
+  command's values again (the same random start-up trials, run twice). The seeds stay a
+  function of the study's history; two workers that join at the same moment still share one.
+  """
   current = spec.identity()
   if name in {s.study_name for s in storage.get_all_studies()}:
-    study = optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=make_pruner(spec))
+    study = optuna.load_study(study_name=name, storage=storage, pruner=make_pruner(spec))
+    if seed is not None:
+      seed += 1 + len(study.get_trials(deepcopy=False))
+    study.sampler = optuna.samplers.TPESampler(n_startup_trials=spec.tpe_startup_trials, seed=seed)
     saved = study.user_attrs.get(SPEC_ATTR)
     if saved != current:
       what = "no st_gym search space" if saved is None else "; ".join(_differences(saved, current))
@@ -95,6 +104,7 @@ def load_or_create(
         "study was not changed."
       )
     return study
+  sampler = optuna.samplers.TPESampler(n_startup_trials=spec.tpe_startup_trials, seed=seed)
   study = optuna.create_study(
     study_name=name, storage=storage, direction="minimize", sampler=sampler, pruner=make_pruner(spec)
   )

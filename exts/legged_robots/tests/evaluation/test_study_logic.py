@@ -130,6 +130,24 @@ def test_new_study_queues_the_enqueued_trials_first(tmp_path):
   assert study.ask(distributions(spec)).params == {"agent.algorithm.learning_rate": 1e-3}
 
 
+def test_a_command_joining_the_study_draws_new_values(tmp_path):
+  # A resumed command (or a second worker) with the same --seed must not repeat the first
+  # command's random start-up trials: same seed -> the same first draw.
+  url = f"sqlite:///{tmp_path / 's.db'}"
+  key = "agent.algorithm.learning_rate"
+
+  def first_draw(study: optuna.Study) -> float:
+    return study.ask(distributions(SPEC)).params[key]
+
+  def seeded(seed: int) -> optuna.Study:
+    return optuna.create_study(sampler=optuna.samplers.TPESampler(seed=seed))
+
+  drawn = first_draw(load_or_create(open_storage(url, 60), "s", SPEC, seed=3))
+  assert drawn == first_draw(seeded(3))
+  again = first_draw(load_or_create(open_storage(url, 60), "s", SPEC, seed=3))  # 1 trial: 3 + 1 + 1
+  assert again != drawn and again == first_draw(seeded(5))
+
+
 def test_unknown_key_or_unusable_value_names_the_problem(flat_g1_cfgs):
   spec = replace(SPEC, params=(ParamSpec("agent.algorithm.learning_rat", "float", 1e-4, 1e-2),))
   with pytest.raises(StRlError, match="search space") as err:

@@ -187,13 +187,14 @@ def test_sim2mujoco_on_the_stripped_folder_names_the_attach_command(stripped, tm
 
 
 def test_strip_refuses_a_folder_without_goal_tables(stripped, tmp_path):
+  # In-process (the CLI's exit 2 for an StRlError is the attach cases' above).
+  from legged_robots.rl.errors import StRlError
+  from legged_robots.rl.goal_tables import strip_goal_tables
+
   out = tmp_path / "again"
-  result = _goals("strip", str(stripped), "--out", str(out))
-  assert result.returncode == 2, result.stdout[-3000:] + result.stderr[-3000:]
-  assert (
-    result.stderr.strip()
-    == f"error: {stripped} has no goal tables (*_goals.npz): nothing to strip; it ships as it is"
-  )
+  with pytest.raises(StRlError) as err:
+    strip_goal_tables(stripped, out, [])
+  assert str(err.value) == f"{stripped} has no goal tables (*_goals.npz): nothing to strip; it ships as it is"
   assert not out.exists()
 
 

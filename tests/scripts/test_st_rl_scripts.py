@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from subprocess import PIPE
 
 import numpy as np
 import onnxruntime as ort
@@ -251,18 +252,35 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("name", BAD)
-def test_bad_input_is_one_clear_error_and_writes_nothing(trained, name):
+@pytest.fixture(scope="module")
+def bad_results(trained) -> dict[str, tuple[subprocess.CompletedProcess, bool]]:
+  """Every bad input's command, run at once (each is a process that imports the stack and
+  exits: they overlap on two cores), with whether the log root was left as it was."""
   good = trained / "model_1.pt"
   (trained / "truncated.pt").write_bytes(good.read_bytes()[: good.stat().st_size // 3])
   torch.save({"weights": torch.zeros(3)}, trained / "foreign.pt")
-  script, args, task, message = _bad_inputs(trained)[name]
   log_root = trained.parent.parent
   before = _snapshot(log_root)
-  result = _run(script, log_root, *args, task=task)
+  procs = {}
+  for name, (script, args, task, _) in _bad_inputs(trained).items():
+    cmd = [sys.executable, str(ROOT / "scripts" / "st_rl" / script), "--task", task]
+    cmd += ["--log_root", str(log_root), *args]
+    procs[name] = (cmd, subprocess.Popen(cmd, env=ENV, cwd=ROOT, stdout=PIPE, stderr=PIPE, text=True))
+  results = {}
+  for name, (cmd, proc) in procs.items():
+    out, err = proc.communicate(timeout=600)
+    results[name] = subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+  unchanged = _snapshot(log_root) == before
+  return {name: (result, unchanged) for name, result in results.items()}
+
+
+@pytest.mark.parametrize("name", BAD)
+def test_bad_input_is_one_clear_error_and_writes_nothing(trained, bad_results, name):
+  message = _bad_inputs(trained)[name][3]
+  result, unchanged = bad_results[name]
   assert result.returncode == 2, result.stdout[-2000:] + result.stderr[-2000:]
   errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error: ")]
   assert len(errors) == 1, result.stderr[-2000:]
   assert __import__("re").search(message, errors[0]), errors[0]
   assert "Traceback" not in result.stderr
-  assert _snapshot(log_root) == before
+  assert unchanged  # no bad input (of the batch) wrote anything under the log root

@@ -151,9 +151,18 @@ def test_plan_ends_at_the_budget_and_fits_the_session():
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
-  return subprocess.run(
-    [sys.executable, str(SCRIPT), *args], env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=600
-  )
+  return _finish(_start(*args))
+
+
+def _start(*args: str) -> subprocess.Popen:
+  """The script started in the background (the fixture overlaps independent commands)."""
+  cmd = [sys.executable, str(SCRIPT), *args]
+  return subprocess.Popen(cmd, env=ENV, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _finish(proc: subprocess.Popen) -> subprocess.CompletedProcess:
+  out, err = proc.communicate(timeout=600)
+  return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def _csv(path: Path) -> Path:
@@ -183,13 +192,16 @@ def runs(tmp_path_factory):
   # st_gym: a 1 s session trains one chunk and pauses (exit 3); the rerun resumes and ends
   # at the 2-iteration cap. mjlab: one iteration in one session.
   st = ["train", "--side", "st_gym", "--run-dir", str(tmp / "st"), *common, "--max-iterations", "2"]
+  # The two sides' folders are apart: mjlab trains while st_gym's two sessions run, and the
+  # two evaluations overlap.
+  mj = _start("train", "--side", "mjlab", "--run-dir", str(tmp / "mj"), *common, "--max-iterations", "1")
   out["st1"] = _run(*st, "--session-s", "1")
   out["st2"] = _run(*st)
-  out["mj"] = _run("train", "--side", "mjlab", "--run-dir", str(tmp / "mj"), *common, "--max-iterations", "1")
-  for side in ("st", "mj"):
-    out[f"eval_{side}"] = _run(
-      "eval", "--run-dir", str(tmp / side), "--episodes", "3", "--episode-s", "0.2", "--device", "cpu"
-    )
+  out["mj"] = _finish(mj)
+  eval_args = ["--episodes", "3", "--episode-s", "0.2", "--device", "cpu"]
+  evals = {side: _start("eval", "--run-dir", str(tmp / side), *eval_args) for side in ("st", "mj")}
+  for side, proc in evals.items():
+    out[f"eval_{side}"] = _finish(proc)
   out["compare"] = _run("compare", str(tmp / "st"), str(tmp / "mj"), "--out", str(tmp / "cmp.json"))
   out["resume_other"] = _run(*st, "--seed", "7")
   return tmp, out

@@ -34,9 +34,13 @@ FAST = ["--num_envs", "4", "agent.num_steps_per_env=8", "agent.save_interval=1"]
 pytestmark = pytest.mark.slow
 
 
-def _run(script: str, log_root: Path, *args: str, task: str = TASK) -> subprocess.CompletedProcess:
+def _cmd(script: str, log_root: Path, *args: str, task: str = TASK) -> list[str]:
   cmd = [sys.executable, str(ROOT / "scripts" / "st_rl" / script), "--task", task]
-  cmd += ["--log_root", str(log_root), *args]
+  return [*cmd, "--log_root", str(log_root), *args]
+
+
+def _run(script: str, log_root: Path, *args: str, task: str = TASK) -> subprocess.CompletedProcess:
+  cmd = _cmd(script, log_root, *args, task=task)
   return subprocess.run(cmd, env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=600)
 
 
@@ -263,8 +267,7 @@ def bad_results(trained) -> dict[str, tuple[subprocess.CompletedProcess, bool]]:
   before = _snapshot(log_root)
   procs = {}
   for name, (script, args, task, _) in _bad_inputs(trained).items():
-    cmd = [sys.executable, str(ROOT / "scripts" / "st_rl" / script), "--task", task]
-    cmd += ["--log_root", str(log_root), *args]
+    cmd = _cmd(script, log_root, *args, task=task)
     procs[name] = (cmd, subprocess.Popen(cmd, env=ENV, cwd=ROOT, stdout=PIPE, stderr=PIPE, text=True))
   results = {}
   for name, (cmd, proc) in procs.items():

@@ -176,18 +176,14 @@ def _motion_files(entries: list[str], clips: list[Path]) -> list[Path]:
 
 
 def _expand(paths: list[Path]) -> list[Path]:
-  """Files of ``paths``, directories expanded to their motion files; a missing path is an error."""
-  from legged_robots.tasks.motion import MOTION_SUFFIXES
+  """Files of ``paths``, directories expanded to their motion files as training expands them
+  (``resolve_motion_files``); a missing path is an error naming --clips."""
+  from legged_robots.tasks.motion import MotionDataCfg, resolve_motion_files
 
-  out: list[Path] = []
   for path in paths:
-    if path.is_dir():
-      out += sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in MOTION_SUFFIXES)
-    elif path.is_file():
-      out.append(path)
-    else:
+    if not path.exists():
       raise StRlError(f"--clips {path} does not exist: pass clip files or folders holding them")
-  return out
+  return resolve_motion_files(MotionDataCfg(files=[str(p) for p in paths])) if paths else []
 
 
 def _check_out(out: Path, source: Path) -> None:

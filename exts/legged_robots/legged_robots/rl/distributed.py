@@ -16,6 +16,7 @@ Only rank 0 writes the run folder, logs, checkpoints and exports.
 
 from __future__ import annotations
 
+import atexit
 import os
 from dataclasses import dataclass
 from typing import TypeVar
@@ -66,13 +67,22 @@ def device_for(rank: Rank, device: str | None) -> str:
 
 
 def init_process_group(rank: Rank, device: str) -> None:
-  """NCCL on GPUs, gloo on CPU; a no-op when already initialized."""
+  """NCCL on GPUs, gloo on CPU; a no-op when already initialized. The group is destroyed
+  when the process exits: a rank that exits with it alive can abort in the backend's
+  thread teardown ("terminate called without an active exception", seen once in CI on a
+  2-rank skrl run that had finished training)."""
   if dist.is_initialized():
     return
   backend = "nccl" if device.startswith("cuda") else "gloo"
   if device.startswith("cuda"):
     torch.cuda.set_device(rank.local_rank)
   dist.init_process_group(backend=backend, rank=rank.rank, world_size=rank.world_size)
+  atexit.register(_destroy_process_group)
+
+
+def _destroy_process_group() -> None:
+  if dist.is_initialized():
+    dist.destroy_process_group()
 
 
 def broadcast_object(value: T | None, rank: Rank) -> T:

@@ -124,21 +124,19 @@ def test_killed_study_resumes_with_finished_trials_intact(tmp_path):
   # iterations and 3 evaluations to go, so the kill lands mid-trial on a slow machine too.
   space = _space(tmp_path, trial={**SPACE["trial"], "eval_every": 2, "max_iterations": 8}, n_trials=2)
   cmd = _cmd(tmp_path, space, "--device", "cpu", "--pruner", "none", "--heartbeat-s", "1")
-  proc = subprocess.Popen(cmd, env=ENV, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-  db = tmp_path / "logs" / "studies" / "tiny.db"
+  log = tmp_path / "first.log"
+  with log.open("w") as out:
+    proc = subprocess.Popen(cmd, env=ENV, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
   try:
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
       time.sleep(0.5)
-      if not db.exists():
+      if "[study] tiny in " not in log.read_text():  # the database and study are made
         continue
-      try:
-        trials = _study(tmp_path).trials
-      except KeyError:  # the study is not in the new database yet
-        continue
+      trials = _study(tmp_path).trials
       if len(trials) == 2 and trials[0].state == TrialState.COMPLETE and trials[1].intermediate_values:
         break
-    assert proc.poll() is None, "the study ended before trial 1 was evaluated once"
+    assert proc.poll() is None, "the study ended before trial 1 was evaluated once:\n" + log.read_text()[-3000:]
   finally:
     proc.kill()  # mid-trial: trial 1 has evaluated checkpoints and more iterations to go
     proc.wait()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 import warnings
 
 import optuna
@@ -50,23 +51,33 @@ def shown_url(url: str) -> str:
   return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
 
 
-def open_storage(url: str, heartbeat_s: int) -> optuna.storages.RDBStorage:
+_RACES = ("already exists", "unique constraint", "duplicate key", "database is locked")
+"""Errors of two commands creating the same new database's tables at once (a study file's
+first workers started together): the loser's next attempt finds the tables there."""
+
+
+def open_storage(url: str, heartbeat_s: int, attempts: int = 5) -> optuna.storages.RDBStorage:
   """The RDB storage at url, with heartbeats; StRlError when it cannot be reached."""
   import sqlalchemy.exc
 
-  with warnings.catch_warnings():
-    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-    try:
-      return optuna.storages.RDBStorage(
-        url, heartbeat_interval=heartbeat_s, heartbeat_stale_trial_callback=requeue
-      )
-    except (sqlalchemy.exc.SQLAlchemyError, ImportError, ValueError) as e:
-      first = str(e).strip().splitlines()[0] if str(e).strip() else ""
-      raise StRlError(
-        f"cannot open the study storage {shown_url(url)} ({type(e).__name__}: {shown_url(first)}). "
-        "Check the URL, that the database server is up and reachable from here, and its user "
-        "and password."
-      ) from None
+  for attempt in range(attempts):
+    with warnings.catch_warnings():
+      warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+      try:
+        return optuna.storages.RDBStorage(
+          url, heartbeat_interval=heartbeat_s, heartbeat_stale_trial_callback=requeue
+        )
+      except (sqlalchemy.exc.SQLAlchemyError, ImportError, ValueError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        if attempt + 1 < attempts and any(r in first.lower() for r in _RACES):
+          time.sleep(0.2 * (attempt + 1))
+          continue
+        raise StRlError(
+          f"cannot open the study storage {shown_url(url)} ({type(e).__name__}: {shown_url(first)}). "
+          "Check the URL, that the database server is up and reachable from here, and its user "
+          "and password."
+        ) from None
+  raise AssertionError("unreachable")
 
 
 def _differences(saved: dict, current: dict) -> list[str]:
@@ -90,27 +101,36 @@ def load_or_create(
   function of the study's history; two workers that join at the same moment still share one.
   """
   current = spec.identity()
-  if name in {s.study_name for s in storage.get_all_studies()}:
-    study = optuna.load_study(study_name=name, storage=storage, pruner=make_pruner(spec))
-    if seed is not None:
-      seed += 1 + len(study.get_trials(deepcopy=False))
-    study.sampler = optuna.samplers.TPESampler(n_startup_trials=spec.tpe_startup_trials, seed=seed)
-    saved = study.user_attrs.get(SPEC_ATTR)
-    if saved != current:
-      what = "no st_gym search space" if saved is None else "; ".join(_differences(saved, current))
-      raise StRlError(
-        f"study '{name}' in {shown_url(storage.url)} exists with another search space ({what}). "
-        "Resume it with its original study file and trial settings, or pass a new --name. The "
-        "study was not changed."
+  if name not in {s.study_name for s in storage.get_all_studies()}:
+    sampler = optuna.samplers.TPESampler(n_startup_trials=spec.tpe_startup_trials, seed=seed)
+    try:
+      study = optuna.create_study(
+        study_name=name, storage=storage, direction="minimize", sampler=sampler, pruner=make_pruner(spec)
       )
-    return study
-  sampler = optuna.samplers.TPESampler(n_startup_trials=spec.tpe_startup_trials, seed=seed)
-  study = optuna.create_study(
-    study_name=name, storage=storage, direction="minimize", sampler=sampler, pruner=make_pruner(spec)
-  )
-  study.set_user_attr(SPEC_ATTR, current)
-  for params in spec.enqueue:
-    study.enqueue_trial(params)
+    except optuna.exceptions.DuplicatedStudyError:
+      pass  # another command created it a moment ago: join it below
+    else:
+      study.set_user_attr(SPEC_ATTR, current)
+      for params in spec.enqueue:
+        study.enqueue_trial(params)
+      return study
+  study = optuna.load_study(study_name=name, storage=storage, pruner=make_pruner(spec))
+  if seed is not None:
+    seed += 1 + len(study.get_trials(deepcopy=False))
+  study.sampler = optuna.samplers.TPESampler(n_startup_trials=spec.tpe_startup_trials, seed=seed)
+  saved = study.user_attrs.get(SPEC_ATTR)
+  for _ in range(10):  # a study created a moment ago gets its search space just after
+    if saved is not None or study.get_trials(deepcopy=False):
+      break
+    time.sleep(0.2)
+    saved = study.user_attrs.get(SPEC_ATTR)
+  if saved != current:
+    what = "no st_gym search space" if saved is None else "; ".join(_differences(saved, current))
+    raise StRlError(
+      f"study '{name}' in {shown_url(storage.url)} exists with another search space ({what}). "
+      "Resume it with its original study file and trial settings, or pass a new --name. The "
+      "study was not changed."
+    )
   return study
 
 

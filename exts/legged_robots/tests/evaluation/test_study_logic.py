@@ -4,6 +4,9 @@ trial whose heartbeat stopped."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -247,6 +250,34 @@ def test_unreachable_storage_is_a_clear_error(tmp_path):
       open_storage(url, heartbeat_s=60)
     assert url in str(err.value)
   assert list(tmp_path.iterdir()) == []
+
+
+_JOIN = """
+import sys, time, warnings
+warnings.simplefilter("ignore")
+from legged_robots.evaluation.study_db import load_or_create, open_storage
+from legged_robots.evaluation.study_space import ParamSpec, StudySpec, TrialSettings
+spec = StudySpec(task="Flat-G1", objective="score", trial=TrialSettings(max_iterations=3),
+  params=(ParamSpec("agent.algorithm.learning_rate", "float", 1e-4, 1e-2, log=True),))
+while time.time() < float(sys.argv[2]):
+  pass
+print(load_or_create(open_storage(sys.argv[1], 60), "s", spec, seed=0)._study_id)
+"""
+
+
+def test_workers_started_together_on_a_new_file_share_one_study(tmp_path):
+  # Four commands creating one new SQLite file's tables and study in the same instant (the
+  # first workers of a study started together): each loser of a race joins, none fails.
+  # Without the retries 11 of 20 such opens failed here ("table studies already exists").
+  url, start = f"sqlite:///{tmp_path / 'study.db'}", time.time() + 4
+  env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+  cmd = [sys.executable, "-c", _JOIN, url, str(start)]
+  procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+  outs = [p.communicate(timeout=120) for p in procs]
+  assert [p.returncode for p in procs] == [0] * 4, [err[-800:] for _, err in outs]
+  assert len({out.strip() for out, _ in outs}) == 1
+  (summary,) = optuna.get_all_study_summaries(url)
+  assert summary.study_name == "s" and summary.user_attrs["st_gym_study"]["task"] == "Flat-G1"
 
 
 def test_passwords_are_not_shown():

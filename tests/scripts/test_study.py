@@ -136,7 +136,9 @@ def test_killed_study_resumes_with_finished_trials_intact(tmp_path):
       trials = _study(tmp_path).trials
       if len(trials) == 2 and trials[0].state == TrialState.COMPLETE and trials[1].intermediate_values:
         break
-    assert proc.poll() is None, "the study ended before trial 1 was evaluated once:\n" + log.read_text()[-3000:]
+    assert proc.poll() is None, (
+      "the study ended before trial 1 was evaluated once:\n" + log.read_text()[-3000:]
+    )
   finally:
     proc.kill()  # mid-trial: trial 1 has evaluated checkpoints and more iterations to go
     proc.wait()

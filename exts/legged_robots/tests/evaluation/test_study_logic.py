@@ -272,7 +272,10 @@ def test_workers_started_together_on_a_new_file_share_one_study(tmp_path):
   url, start = f"sqlite:///{tmp_path / 'study.db'}", time.time() + 4
   env = {**os.environ, "PYTHONWARNINGS": "ignore"}
   cmd = [sys.executable, "-c", _JOIN, url, str(start)]
-  procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+  procs = [
+    subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for _ in range(4)
+  ]
   outs = [p.communicate(timeout=120) for p in procs]
   assert [p.returncode for p in procs] == [0] * 4, [err[-800:] for _, err in outs]
   assert len({out.strip() for out, _ in outs}) == 1

@@ -42,17 +42,20 @@ step "installing st_gym packages (editable) and pinned dependencies, ROS 2 (rclp
 "${PIP[@]}" install -q -c .venv/st_gym/constraints.txt \
   -e "exts/refmotion_manager[stgym,video]" -e "exts/legged_robots[ros2]" -e ".[dev]"
 
-# Headless video needs an OpenGL implementation: OSMesa from Debian when there is no GPU.
-if ! ldconfig -p 2>/dev/null | grep -q libOSMesa; then
+# Debian packages, installed when root and apt-get are here (else a warning naming the command).
+debian_package() {  # debian_package PACKAGE "what it is for"
   if command -v apt-get >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
-    step "installing libosmesa6 (headless rendering for play/sim videos)"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libosmesa6 >/dev/null \
-      || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libosmesa6 >/dev/null; }
+    step "installing $1 ($2)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null \
+      || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null; }
   else
-    echo "[setup] warning: libOSMesa not found and cannot install it (needs root + apt-get)." >&2
-    echo "[setup]          Training works; videos without a GPU need: sudo apt-get install libosmesa6" >&2
+    echo "[setup] warning: $1 is missing and needs root + apt-get: sudo apt-get install $1 ($2)" >&2
   fi
-fi
+}
+# Headless video needs an OpenGL implementation: OSMesa when there is no GPU (training works without).
+ldconfig -p 2>/dev/null | grep -q libOSMesa || debian_package libosmesa6 "headless rendering for play/sim videos"
+# The study tests start a throwaway PostgreSQL server (studies shared across machines).
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || debian_package postgresql "the tests of studies on PostgreSQL"
 
 step "checking the install"
 CUDA_VISIBLE_DEVICES="" .venv/bin/python - <<'PY'

@@ -265,11 +265,12 @@ print(load_or_create(open_storage(sys.argv[1], 60), "s", spec, seed=0)._study_id
 """
 
 
-def test_workers_started_together_on_a_new_file_share_one_study(tmp_path):
-  # Four commands creating one new SQLite file's tables and study in the same instant (the
+def test_workers_started_together_on_a_new_database_share_one_study(storage_url):
+  # Four commands creating one new database's tables and study in the same instant (the
   # first workers of a study started together): each loser of a race joins, none fails.
-  # Without the retries 11 of 20 such opens failed here ("table studies already exists").
-  url, start = f"sqlite:///{tmp_path / 'study.db'}", time.time() + 4
+  # Without the retries 11 of 20 such opens of a SQLite file failed here ("table studies
+  # already exists").
+  url, start = storage_url, time.time() + 4
   env = {**os.environ, "PYTHONWARNINGS": "ignore"}
   cmd = [sys.executable, "-c", _JOIN, url, str(start)]
   procs = [
@@ -290,8 +291,8 @@ def test_passwords_are_not_shown():
   assert "s3cr" not in str(err.value) and "postgresql://st_gym:***@127.0.0.1:9/studies" in str(err.value)
 
 
-def test_other_search_space_leaves_the_study_untouched(tmp_path):
-  url = f"sqlite:///{tmp_path / 'study.db'}"
+def test_other_search_space_leaves_the_study_untouched(storage_url):
+  url = storage_url
   study = load_or_create(open_storage(url, 60), "s", SPEC, seed=0)
   study.enqueue_trial({"agent.algorithm.learning_rate": 1e-3})
   wider = replace(SPEC, params=(ParamSpec("agent.algorithm.learning_rate", "float", 1e-5, 1e-2, log=True),))
@@ -304,8 +305,8 @@ def test_other_search_space_leaves_the_study_untouched(tmp_path):
   load_or_create(open_storage(url, 60), "s", replace(SPEC, pruner=PrunerSpec("hyperband"), n_trials=20), 0)
 
 
-def test_silent_trial_is_failed_and_requeued_to_continue_its_run(tmp_path):
-  storage = open_storage(f"sqlite:///{tmp_path / 'study.db'}", heartbeat_s=1)
+def test_silent_trial_is_failed_and_requeued_to_continue_its_run(tmp_path, storage_url):
+  storage = open_storage(storage_url, heartbeat_s=1)
   study = load_or_create(storage, "s", SPEC, seed=0)
   trial = study.ask(distributions(SPEC))
   trial.set_user_attr("run_dir", str(tmp_path / "run0"))

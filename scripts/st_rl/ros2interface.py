@@ -21,7 +21,6 @@ import json
 import os
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -62,7 +61,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
   add("--state-rate", type=float, default=200.0, help="--with-sim: Hz of the robot's state topics")
   add("--noise-scale", type=float, default=0.0, help="--with-sim: sensor noise, x training's noise std")
   add("--state-latency-ms", type=float, default=0.0, help="--with-sim: delay of every state message")
-  add("--out", help="--with-sim output folder (default <exported>/../ros2/<time>/)")
+  add("--out", help="--with-sim output folder (default <run>/ros2/<time>/, else logs/ros2/<name>/<time>/)")
   add(
     "--rt-priority", type=int, default=0, help="SCHED_FIFO priority 1-99 of node (and sim); needs root/rtprio"
   )
@@ -93,9 +92,10 @@ def with_sim(args: argparse.Namespace, folder: Path, ros_args: list[str]) -> int
   from legged_robots.deploy.mujoco_sim import build_sim
   from legged_robots.deploy.ros2.recording import video_frames
   from legged_robots.deploy.ros2.session import run_with_sim
+  from legged_robots.deploy.runs import tool_output_dir
   from legged_robots.deploy.runtime import load_contract
 
-  out = Path(args.out) if args.out else folder.parent / "ros2" / datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+  out = Path(args.out) if args.out else tool_output_dir(folder, "ros2")
   robot_cmd = [
     sys.executable, str(HERE / "ros2_mujoco_robot.py"), "--policy", str(folder), "--out", str(out),
     "--command-source", args.command_source, "--state-rate", str(args.state_rate),

@@ -20,7 +20,6 @@ import json
 import os
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -259,23 +258,6 @@ def check_args(args: argparse.Namespace) -> None:
   perturbations_of(args).check()
 
 
-def default_out(folder: Path) -> Path:
-  """<run>/sim2mujoco/<time>/ for a run's export (logs/st_rl/...), else
-  logs/sim2mujoco/<folder name>/<time>/: never inside policies/ or another shipped folder."""
-  folder = folder.resolve()
-  if folder.name == "exported":
-    base = folder.parent / "sim2mujoco"
-  elif folder.parent.name == "exported":
-    base = folder.parent.parent / "sim2mujoco"
-  else:
-    base = Path("logs") / "sim2mujoco" / folder.name
-  stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
-  n = 1
-  while (base / (stamp if n == 1 else f"{stamp}_{n}")).exists():
-    n += 1
-  return base / (stamp if n == 1 else f"{stamp}_{n}")
-
-
 def run(args: argparse.Namespace) -> int:
   from legged_robots.deploy.closed_loop import (
     ClosedLoop,
@@ -285,6 +267,7 @@ def run(args: argparse.Namespace) -> int:
     run_closed_loop,
     velocity_command_name,
   )
+  from legged_robots.deploy.runs import tool_output_dir
   from legged_robots.deploy.visual import find_visual_mjcf
 
   check_args(args)
@@ -300,7 +283,7 @@ def run(args: argparse.Namespace) -> int:
   # built once (MJCF joints and actuators, perturbations, command), the reference loaded.
   check_schedule(ClosedLoop(runtime, mjcf, perturbations_of(args), args.seed), schedule_of(args))
   ghost = None if args.no_video else reference_ghost(args, mjcf)
-  out = Path(args.out) if args.out else default_out(folder)
+  out = Path(args.out) if args.out else tool_output_dir(folder, "sim2mujoco")
   out.mkdir(parents=True, exist_ok=True)
   print(f"[sim2mujoco] writing to {out}")
   writer = video = None

@@ -6,7 +6,8 @@
 RUN_OR_EXPORTED is an exported folder (deploy.yaml + policy.onnx + robot.xml) or a run
 folder (its exported/ is used). The policy walks at (--speed, 0, 0) in native MuJoCo; the
 clips go through forward kinematics on the exported robot.xml. Writes style_report.json
-and style_report.png to --out (default <exported>/style_report/) and prints a table.
+and style_report.png to --out (default <run>/style_report/<time>/ for a run's export, else
+logs/style_report/<policy folder name>/<time>/) and prints a table.
 Exit status: 0 done, 1 the policy fell or returned NaN, 2 bad input (nothing written).
 See legged_robots.evaluation.style for every formula.
 """
@@ -31,7 +32,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
   add("--speed", type=float, default=0.5, help="commanded forward speed vx (m/s)")
   add("--duration", type=float, default=10.0, help="seconds of simulated walking (the first 1 s is skipped)")
   add("--seed", type=int, default=0)
-  add("--out", help="output folder (default <exported>/style_report/)")
+  add(
+    "--out", help="output folder (default <run>/style_report/<time>/, else logs/style_report/<name>/<time>/)"
+  )
   return parser.parse_args(argv)
 
 
@@ -59,11 +62,12 @@ def load_clips(paths: list[str], fps: float | None) -> list:
 
 
 def run(args: argparse.Namespace) -> int:
+  from legged_robots.deploy.runs import tool_output_dir
   from legged_robots.evaluation.style_run import write_style_report
 
   folder = exported_folder(Path(args.run_or_exported))
   clips = load_clips(args.motions, args.fps)
-  out = Path(args.out) if args.out else folder / "style_report"
+  out = Path(args.out) if args.out else tool_output_dir(folder, "style_report")
   write_style_report(folder, clips, out, args.speed, args.duration, args.seed)
   return 0
 

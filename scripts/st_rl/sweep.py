@@ -39,7 +39,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
   add("--max-lin-err", type=float, default=0.3, help="m/s, mean xy-velocity error of a passing run")
   add("--max-yaw-err", type=float, default=0.5, help="rad/s, mean yaw-rate error of a passing run")
   add("--jobs", type=int, default=1, help="worker processes")
-  add("--out", help="output folder (default: sweep/<time>/ beside the first policy)")
+  add(
+    "--out", help="output folder (default <run>/sweep/<time>/, else logs/sweep/<first policy name>/<time>/)"
+  )
   args = parser.parse_args(argv)
   if (args.policies is None) == (args.run is None):
     parser.error("pass either --policies DIR... or --run RUN_DIR --task TASK --checkpoints I...")
@@ -119,6 +121,7 @@ def run_folder(args: argparse.Namespace) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+  from legged_robots.deploy.runs import tool_output_dir
   from legged_robots.deploy.sweep import (
     DEFAULT_SCHEDULE,
     SweepSettings,
@@ -134,9 +137,7 @@ def run(args: argparse.Namespace) -> int:
   settings = SweepSettings(args.duration, schedule, args.seeds, args.max_lin_err, args.max_yaw_err)
   folders = policy_folders(args)
   policies = [policy_entry(f, args.mjcf) for f in folders]
-  out = (
-    Path(args.out) if args.out else folders[0].resolve().parent / "sweep" / time.strftime("%Y-%m-%d_%H-%M-%S")
-  )
+  out = Path(args.out) if args.out else tool_output_dir(folders[0], "sweep")
   start = time.perf_counter()
 
   def progress(done: int, total: int, r: dict) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import yaml
@@ -136,3 +137,21 @@ def find_in_lineage(run: Path, iteration: int) -> Path | None:
     if path.is_file():
       return path
   return None
+
+
+def tool_output_dir(folder: Path, tool: str) -> Path:
+  """A new ``<run>/<tool>/<time>/`` for a run's export (``exported/`` or ``exported/model_<i>/``),
+  else ``logs/<tool>/<folder name>/<time>/``: never inside the exported folder, which the next
+  export replaces, nor beside a shipped policy (``policies/``, tracked by git)."""
+  folder = folder.resolve()
+  if folder.name == EXPORT_DIR:
+    base = folder.parent / tool
+  elif folder.parent.name == EXPORT_DIR:
+    base = folder.parent.parent / tool
+  else:
+    base = Path("logs") / tool / folder.name
+  stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+  n = 1
+  while (base / (stamp if n == 1 else f"{stamp}_{n}")).exists():
+    n += 1
+  return base / (stamp if n == 1 else f"{stamp}_{n}")

@@ -10,6 +10,7 @@ from onnx import TensorProto, helper
 
 from legged_robots.deploy import DeployError, MissingFileError
 from legged_robots.deploy.exported import find_exported
+from legged_robots.deploy.runs import tool_output_dir
 
 
 def _export(folder: Path, task: str, iteration: int) -> None:
@@ -57,3 +58,18 @@ def test_an_iteration_comes_from_exported_model_i_or_the_lineage(tmp_path):
   assert find_exported(tmp_path, "Flat-G1", checkpoint="5") == first / "exported" / "model_5"
   with pytest.raises(DeployError, match=r"no export of iteration 7 .*holds iteration 30.*--checkpoint 7"):
     find_exported(tmp_path, "Flat-G1", checkpoint="7")
+
+
+def test_tool_outputs_go_beside_the_export_or_under_logs_never_inside(tmp_path, monkeypatch):
+  # Inside exported/ the next export's swap deleted them (a sweep, a style report); beside
+  # policies/<name> they landed in the tracked folder (policies/ros2/, policies/<name>/style_report/).
+  monkeypatch.chdir(tmp_path)
+  run = tmp_path / "logs" / "st_rl" / "g1_flat" / "2026-01-01_00-00-00"
+  for folder in (run / "exported", run / "exported" / "model_5"):
+    out = tool_output_dir(folder, "sweep")
+    assert out.parent == run / "sweep" and len(out.name) == len("2026-01-01_00-00-00")
+  shipped = tmp_path / "policies" / "flat_g1_h200"
+  out = tool_output_dir(shipped, "ros2")
+  assert out.parent == Path("logs") / "ros2" / "flat_g1_h200"
+  out.mkdir(parents=True)  # a second call in the same second gets its own folder
+  assert tool_output_dir(shipped, "ros2") == out.parent / f"{out.name}_2"

@@ -32,6 +32,7 @@ from legged_robots.rl.errors import StRlError
 _START = time.perf_counter()  # --budget-s counts from here, imports included
 STUDY_CONF = Path(__file__).resolve().parent / "st_rl" / "conf" / "study"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+NUM_ENVS = "env.scene.num_envs"
 # Flags that replace a field of the study file's trial: block.
 TRIAL_FLAGS = {
   "num_envs": int,
@@ -63,7 +64,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
   add("--print-every", type=int, default=10, help="iterations between progress lines")
   for name, kind in TRIAL_FLAGS.items():
     flag = "--num_envs" if name == "num_envs" else "--" + name.replace("_", "-")
-    add(flag, dest=name, type=kind, help=f"replaces the file's trial.{name}")
+    extra = f" and removes a searched {NUM_ENVS}" if name == "num_envs" else ""
+    add(flag, dest=name, type=kind, help=f"replaces the file's trial.{name}{extra}")
   add("overrides", nargs="*", help="key=value overrides of env.* / agent.*, fixed for every trial")
   args = parser.parse_intermixed_args(argv)
   for name in ("n_trials", "heartbeat_s", "print_every", *TRIAL_FLAGS):
@@ -100,6 +102,15 @@ def main() -> int:
   trial = dataclasses.replace(
     spec.trial, **{k: getattr(args, k) for k in TRIAL_FLAGS if getattr(args, k) is not None}
   )
+  if args.num_envs is not None and any(p.key == NUM_ENVS for p in spec.params):
+    # The flag fixes the env count: a searched env.scene.num_envs (which wins over
+    # trial.num_envs) would silently keep the file's values, e.g. 8192 envs on a CPU.
+    spec = dataclasses.replace(
+      spec,
+      params=tuple(p for p in spec.params if p.key != NUM_ENVS),
+      enqueue=tuple({k: v for k, v in e.items() if k != NUM_ENVS} for e in spec.enqueue),
+    )
+    print(f"[study] --num_envs {args.num_envs}: {NUM_ENVS} is not searched in this study", flush=True)
   pruner = spec.pruner if args.pruner is None else dataclasses.replace(spec.pruner, kind=args.pruner)
   spec = dataclasses.replace(spec, trial=trial, pruner=pruner, overrides=(*spec.overrides, *args.overrides))
   if spec.objective == "score" and spec.trial.max_iterations is None:

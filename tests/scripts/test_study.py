@@ -123,7 +123,9 @@ def test_killed_study_resumes_with_finished_trials_intact(tmp_path):
   # 8 iterations, a checkpoint every 2: after trial 1's first evaluation it still has 6
   # iterations and 3 evaluations to go, so the kill lands mid-trial on a slow machine too.
   space = _space(tmp_path, trial={**SPACE["trial"], "eval_every": 2, "max_iterations": 8}, n_trials=2)
-  cmd = _cmd(tmp_path, space, "--device", "cpu", "--pruner", "none", "--heartbeat-s", "1")
+  # --num_envs fixes the env count although the file searches env.scene.num_envs (it used to
+  # be ignored: the searched value won).
+  cmd = _cmd(tmp_path, space, "--device", "cpu", "--pruner", "none", "--heartbeat-s", "1", "--num_envs", "3")
   log = tmp_path / "first.log"
   with log.open("w") as out:
     proc = subprocess.Popen(cmd, env=ENV, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
@@ -167,6 +169,9 @@ def test_killed_study_resumes_with_finished_trials_intact(tmp_path):
   state = _state(killed.user_attrs["run_dir"])
   assert len(state["session_starts"]) == 2 and [c["iteration"] for c in state["checkpoints"]] == [1, 3, 5, 7]
   assert f"resuming {killed.user_attrs['run_dir']} from model_{saved[-1]}.pt" in result.stdout
+  assert "--num_envs 3: env.scene.num_envs is not searched" in result.stdout
+  assert all(set(t.params) == {LR, "agent.algorithm.num_learning_epochs"} for t in after)
+  assert load_cfg(Path(cont.user_attrs["run_dir"]) / "params" / "env.yaml").scene.num_envs == 3
   assert len(list((tmp_path / "logs" / "st_rl" / "g1_flat").iterdir())) == 2  # no third run folder
 
 

@@ -129,9 +129,14 @@ def finish(run_dir: Path, state: RunState, limits: Limits, action: Action) -> in
   if action is Action.PAUSE:
     print("[ttw] session budget used, state saved: run the same command again to continue.", flush=True)
   elif not in_time:
+    capped = limits.max_iterations is not None and state.train_wall_s < limits.max_wall_s
+    within = (
+      f"--max-iterations {limits.max_iterations}"
+      if capped
+      else f"{format_hms(limits.max_wall_s)} of training wall-clock"
+    )
     print(
-      f"[ttw] no checkpoint passed within {format_hms(limits.max_wall_s)} of training wall-clock "
-      f"({format_hms(state.train_wall_s)} used, {counted}).",
+      f"[ttw] no checkpoint passed within {within} ({format_hms(state.train_wall_s)} used, {counted}).",
       flush=True,
     )
   print(f"[ttw] wrote {path}", flush=True)

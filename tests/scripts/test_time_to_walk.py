@@ -247,6 +247,7 @@ def two_sessions(tmp_path_factory) -> tuple[Path, dict, subprocess.CompletedProc
   after_first = _state_json(run_dir)
   second = _run(run_dir, *TINY, "--budget-s", "600", "--max-iterations", "4", "--print-every", "1")
   assert second.returncode == 1, second.stdout[-3000:] + second.stderr[-3000:]
+  assert "no checkpoint passed within --max-iterations 4 (" in second.stdout  # not "within 0:15:00"
   return run_dir, after_first, second
 
 

@@ -106,9 +106,15 @@ def policy_folders(args: argparse.Namespace) -> list[Path]:
 
 def run_folder(args: argparse.Namespace) -> Path:
   """--run as given, or with -1 the newest run of --task (as play, train --resume and sim2mujoco)."""
-  if args.run != "-1":
-    return Path(args.run)
   from legged_robots.deploy import MissingFileError
+
+  if args.run != "-1":
+    if not Path(args.run).is_dir():
+      raise MissingFileError(
+        f"--run {args.run}: no such run folder. Pass a run folder (logs/st_rl/<experiment>/<run>), "
+        "or --run -1 with --task for the newest run of that task."
+      )
+    return Path(args.run)
   from legged_robots.deploy.runs import experiment_dirs, runs_of
 
   found = runs_of(experiment_dirs(Path(args.log_root), args.experiment_name), args.task)

@@ -213,6 +213,11 @@ def _cases(world: Path) -> dict[str, tuple[str, list[str], str]]:
       ["--policies", str(world / "onnx_truncated"), "--duration", "1"],
       r"cannot load .*truncated or not an ONNX model",
     ),
+    "sweep_missing_run": (
+      "sweep",
+      ["--run", str(world / "no_such_run"), "--task", "Flat-G1", "--checkpoints", "1", "--duration", "1"],
+      r"--run .*no_such_run: no such run folder",
+    ),
     "refmotion_validate_unreadable": (
       "refmotion_manager",
       ["validate", str(world / "garbage.npz")],

@@ -274,4 +274,6 @@ def check_keys(spec: StudySpec, cfgs: Any) -> None:
       check_env_cfg(trial.env)
       check_agent_cfg(trial.agent)
     except StRlError as e:
-      raise StRlError(f"search space (params and overrides of the study file): {e}") from None
+      raise StRlError(
+        f"search space (the study file's params and overrides, and the command line's key=value): {e}"
+      ) from None

@@ -24,7 +24,13 @@ from legged_robots.rl.task_cfg import (
   restore_env_interface,
   restore_training_interface,
 )
-from legged_robots.sim2sim.parity import DEFAULT_TOL, ParityReport, check_parity, parity_env_cfg
+from legged_robots.sim2sim.parity import (
+  DEFAULT_TOL,
+  ParityReport,
+  check_export_task,
+  check_parity,
+  parity_env_cfg,
+)
 
 
 @dataclass
@@ -68,6 +74,7 @@ def run_sim2sim(opts: Sim2SimOptions) -> ParityReport:
   path = data = None
   if opts.policy is not None:
     folder = Path(opts.policy)
+    check_export_task(folder, opts.task)
     run_dir = folder.resolve().parent if (folder.resolve().parent / "params").is_dir() else None
   else:
     assert opts.load_run is not None

@@ -35,6 +35,7 @@ from rsl_rl.models import MLPModel
 from tensordict import TensorDict
 
 from legged_robots.deploy import ContractError, DeployContract, DeployError, PolicyRuntime, RobotState
+from legged_robots.deploy.runtime import load_contract
 from legged_robots.rl.contract_builder import POLICY_GROUP, plain
 from legged_robots.rl.errors import StRlError
 from legged_robots.sim2sim.causes import diagnose, relative_gain_diffs
@@ -159,14 +160,28 @@ def _actuator_gains(env: ManagerBasedRlEnv, entity: str) -> tuple[GainTable, Gai
   return kp, kd, limit
 
 
+def _check_task(exported: str, task: str) -> None:
+  if exported.removesuffix("-Play") != task.removesuffix("-Play"):
+    raise ParityInputError(
+      f"deploy.yaml was exported for task {exported}, not {task}: pass --task {exported}."
+    )
+
+
+def check_export_task(folder: Path, task: str) -> None:
+  """The export's deploy.yaml and task, checked before an env is built (whose tables would
+  otherwise print ahead of the error)."""
+  try:
+    contract = load_contract(Path(folder))
+  except (DeployError, ContractError) as e:
+    raise ParityInputError(str(e)) from e
+  _check_task(contract.task, task)
+
+
 def check_inputs(
   env: ManagerBasedRlEnv, contract: DeployContract, task: str, interface: EnvInterface
 ) -> None:
   """Raise ParityInputError when the export cannot be put next to this env at all."""
-  if contract.task.removesuffix("-Play") != task.removesuffix("-Play"):
-    raise ParityInputError(
-      f"deploy.yaml was exported for task {contract.task}, not {task}: pass --task {contract.task}."
-    )
+  _check_task(contract.task, task)
   missing = [j for j in contract.joint_names if j not in interface.default_joint_pos]
   if missing:
     raise ParityInputError(

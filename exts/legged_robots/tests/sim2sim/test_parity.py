@@ -252,5 +252,6 @@ def test_cli_mismatch_exits_1_naming_the_cause(setup, tmp_path):
 def test_cli_bad_input_exits_2(setup, tmp_path, monkeypatch, capsys, args, message):
   paths = {"exported": str(setup[2] / "exported"), "missing": str(tmp_path / "nothing")}
   assert _cli(monkeypatch, *[a.format(**paths) for a in args]) == 2
-  err = capsys.readouterr().err
+  out, err = capsys.readouterr()
   assert err.startswith("error: ") and message in err
+  assert out == ""  # found before the env is built: no env tables ahead of the error

@@ -56,8 +56,15 @@ def test_an_iteration_comes_from_exported_model_i_or_the_lineage(tmp_path):
   assert find_exported(tmp_path, "Flat-G1", checkpoint="25") == second / "exported" / "model_25"
   assert find_exported(tmp_path, "Flat-G1", checkpoint="model_20.pt") == first / "exported"
   assert find_exported(tmp_path, "Flat-G1", checkpoint="5") == first / "exported" / "model_5"
+  (second / "model_7.pt").touch()  # a checkpoint that was never exported: export it
   with pytest.raises(DeployError, match=r"no export of iteration 7 .*holds iteration 30.*--checkpoint 7"):
     find_exported(tmp_path, "Flat-G1", checkpoint="7")
+  (first / "model_8.pt").touch()  # ... but no checkpoint at all: name the ones there are
+  (first / "model_40.pt").touch()  # after model_20.pt, which the second run resumed from
+  with pytest.raises(
+    MissingFileError, match=r"no checkpoint model_9\.pt to export; its checkpoints: 7, 8\. "
+  ):
+    find_exported(tmp_path, "Flat-G1", checkpoint="9")
 
 
 def test_tool_outputs_go_beside_the_export_or_under_logs_never_inside(tmp_path, monkeypatch):

@@ -143,7 +143,7 @@ def test_task_lookup_takes_the_newest_run_and_checks_the_checkpoint(g1_export, t
   assert "2026-01-01_00-00-00/exported (Flat-G1)" in capsys.readouterr().out
   assert (tmp_path / "g1_flat" / "2026-01-01_00-00-00" / "sim2mujoco").is_dir()  # default --out
   assert main([*common, "--checkpoint", "5"]) == 2
-  assert "no export of iteration 5" in capsys.readouterr().err
+  assert "has no checkpoint model_5.pt to export; its checkpoints: none" in capsys.readouterr().err
 
 
 def test_stgym_layout_is_detected(g1_export, tmp_path, capsys):

@@ -20,7 +20,7 @@ import mujoco
 import numpy as np
 import pytest
 import rclpy
-from diagnostic_msgs.msg import DiagnosticArray
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Twist
 from rclpy.context import Context
 from rclpy.node import Node
@@ -283,6 +283,37 @@ def test_loopback_robot_applies_pd_by_name_refuses_non_finite_and_damps(ros):
     robot.data.qvel[robot.robot.dof_adr] = 0.5
     mujoco.mj_forward(robot.model, robot.data)
     np.testing.assert_allclose(robot.data.actuator_force, -np.asarray(CONTRACT.damping) * 0.5, rtol=1e-9)
+  finally:
+    robot.destroy_node()
+
+
+def test_loopback_forward_mode_leaves_the_gantry_only_after_the_node_reports_running(ros):
+  """Forward commands carry no gains (the robot uses deploy.yaml's, constant from the first
+  message), so constant gains say nothing about the soft start: the robot once fell during it."""
+  release = 0.05
+  robot = MujocoRobotNode(G1_POLICY, {"command_source": "forward", "gantry_release_s": release}, context=ros)
+
+  def supervisor(state: SupervisorState) -> DiagnosticArray:
+    values = [KeyValue(key="state", value=state.value)]
+    return DiagnosticArray(status=[DiagnosticStatus(name="st_gym_policy: supervisor", values=values)])
+
+  try:
+    hold = Float64MultiArray(data=[float(v) for v in CONTRACT.default_joint_pos])
+    robot._on_forward(hold)
+    time.sleep(3 * release)
+    robot._on_forward(hold)
+    robot._on_physics()
+    assert robot.started and robot.on_gantry, "released by constant gains before the node said anything"
+    robot._on_diagnostics(supervisor(S.SOFT_START))
+    robot._on_physics()
+    assert robot.on_gantry, "released during the soft start"
+    robot._on_diagnostics(supervisor(S.RUNNING))
+    robot._on_physics()
+    assert robot.on_gantry, f"released before RUNNING lasted gantry_release_s ({release} s)"
+    time.sleep(2 * release)
+    robot._on_forward(hold)
+    robot._on_physics()
+    assert not robot.on_gantry
   finally:
     robot.destroy_node()
 

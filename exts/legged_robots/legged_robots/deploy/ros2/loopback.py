@@ -9,8 +9,9 @@ target, velocity = kp, effort = kd; the default), from the forward command topic
 deploy.yaml's gains, or from st_gym's /action (``stgym_topics``). Like a real driver it
 refuses non-finite commands and damps (kp = 0, kd from deploy.yaml) when commands stop for
 ``command_timeout_s``. Physics stays frozen (the robot standing in its default pose)
-until the first command; then the base hangs fixed, as in a gantry, until the commanded
-gains stop changing (the soft start is over). ``recorder`` keeps what scoring needs.
+until the first command; then the base hangs fixed, as in a gantry, until the soft start is
+over: the commanded gains stop changing, or in forward mode (positions only, constant gains)
+the node's /diagnostics report RUNNING. ``recorder`` keeps what scoring needs.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any, Literal
 
 import mujoco
 import numpy as np
+from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import Twist
 from nav_msgs.msg import Odometry
 from rclpy.clock import Clock, ClockType
@@ -37,6 +39,7 @@ from legged_robots.deploy.perturbations import SensorNoise
 from legged_robots.deploy.ros2.inputs import STGYM_ACTION_FIELDS, InputError, JointNameMap, VelocityCommand
 from legged_robots.deploy.ros2.recording import Recorder
 from legged_robots.deploy.ros2.ros_io import Reliability, TopicParams, declare_params, qos, stamp_seconds
+from legged_robots.deploy.ros2.supervisor import SupervisorState
 from legged_robots.deploy.runtime import load_contract
 
 MAX_CATCH_UP = 20
@@ -60,8 +63,12 @@ class LoopbackParams(TopicParams):
   video_fps: float = 25.0
   """Rate at which qpos is recorded for a video made after the run (0: none)."""
   gantry_release_s: float = 0.2
-  """The base hangs fixed (a gantry) until the commanded gains have been constant this long
-  (the soft start ramps them; a real robot soft-starts in its gantry too); < 0: no gantry."""
+  """The base hangs fixed (a gantry) until the soft start has been over this long: the
+  commanded gains constant (the soft start ramps them), or in forward mode, whose gains are
+  always deploy.yaml's, the node's supervisor status RUNNING on diagnostics_topic; a real
+  robot soft-starts in its gantry too. < 0: no gantry."""
+  diagnostics_topic: str = "/diagnostics"
+  """The node's diagnostics; read only in forward mode on the gantry."""
 
 
 class MujocoRobotNode(Node):
@@ -98,6 +105,8 @@ class MujocoRobotNode(Node):
     self._ticks = 0
     self._gains = np.zeros(2 * len(self.kp0))
     self._gains_changed = 0.0
+    self._running_since: float | None = None
+    """Forward mode: when the node's diagnostics last switched to RUNNING (None: not RUNNING)."""
     self.on_gantry = p.gantry_release_s >= 0
     r = self.robot
     self._gantry_pose = self.data.qpos[r.root_qpos_adr : r.root_qpos_adr + 7].copy()
@@ -124,6 +133,8 @@ class MujocoRobotNode(Node):
       self.create_subscription(JointState, p.pd_target_topic, self._on_pd, cmd_qos)
     else:
       self.create_subscription(Float64MultiArray, p.forward_command_topic, self._on_forward, cmd_qos)
+      if self.on_gantry:
+        self.create_subscription(DiagnosticArray, p.diagnostics_topic, self._on_diagnostics, 10)
     self.create_subscription(
       Twist, p.cmd_vel_topic, lambda m: self._record_cmd((m.linear.x, m.linear.y, m.angular.z)), 10
     )
@@ -160,7 +171,8 @@ class MujocoRobotNode(Node):
       self._gains, self._gains_changed = gains, self._last_command
     if not self.started:
       self.started, self._t0, self.steps = True, self._last_command, 0
-      self.get_logger().info("first command: physics starts")
+      wait = "" if not self.on_gantry else " (on the gantry until the soft start is over)"
+      self.get_logger().info(f"first command: physics starts{wait}")
 
   def _on_pd(self, msg: JointState) -> None:
     try:
@@ -180,6 +192,17 @@ class MujocoRobotNode(Node):
       return
     self._apply(np.asarray(msg.data, dtype=np.float64), self.kp0, self.kd0, None)
 
+  def _on_diagnostics(self, msg: DiagnosticArray) -> None:
+    """Forward mode's end-of-soft-start signal: its messages carry positions only (the
+    ramp's targets can be constant: it starts from the default pose the robot stands in)."""
+    for status in msg.status:
+      if status.name.endswith(": supervisor"):
+        running = any(kv.key == "state" and kv.value == SupervisorState.RUNNING for kv in status.values)
+        if not running:
+          self._running_since = None
+        elif self._running_since is None:
+          self._running_since = time.monotonic()
+
   def _on_stgym_action(self, msg: Float32MultiArray) -> None:
     n = len(self.kp0)
     data = np.asarray(msg.data, dtype=np.float64)
@@ -193,6 +216,13 @@ class MujocoRobotNode(Node):
     r = self.robot
     self.data.qpos[r.root_qpos_adr : r.root_qpos_adr + 7] = self._gantry_pose
     self.data.qvel[r.root_dof_adr : r.root_dof_adr + 6] = 0.0
+
+  def _soft_start_over(self, now: float) -> bool:
+    """Over for gantry_release_s: since the last gains change, or in forward mode since the
+    node reported RUNNING (its gains never change)."""
+    if self.params.command_source == "forward" and not self.params.stgym_topics:
+      return self._running_since is not None and now - self._running_since > self.params.gantry_release_s
+    return now - self._gains_changed > self.params.gantry_release_s
 
   def _damp(self) -> None:
     self._set_gains(np.zeros_like(self.kp0), self.kd0)
@@ -210,9 +240,9 @@ class MujocoRobotNode(Node):
         self.overruns += 1
         self._t0 += (due - MAX_CATCH_UP) * self.contract.physics_dt
         due = MAX_CATCH_UP
-      if self.on_gantry and now - self._gains_changed > self.params.gantry_release_s:
+      if self.on_gantry and self._soft_start_over(now):
         self.on_gantry = False
-        self.get_logger().info("gains constant: released from the gantry")
+        self.get_logger().info("soft start over: released from the gantry")
       for _ in range(due):
         mujoco.mj_step(self.model, self.data)
         if self.on_gantry:

@@ -1,4 +1,4 @@
-"""Evaluate an skrl run headless: metrics JSON, velocity plot, video, exported policy.
+r"""Evaluate an skrl run headless: metrics JSON, velocity plot, video, exported policy.
 
     python scripts/skrl/play.py --task Flat-G1 [--load_run -1 --checkpoint -1] \
         [--num_envs 4 --num_episodes 8] [env.viewer.width=640 ...]
@@ -30,7 +30,7 @@ CONF = Path(__file__).resolve().parent / "conf" / "play.yaml"
 
 def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[str]]:
   """(our flags, hydra's arguments)."""
-  parser = script_parser(__doc__, add_play_flags)
+  parser = script_parser(__doc__, add_play_flags, "skrl")
   add = parser.add_argument
   add("--algorithm", help="PPO or AMP: the run's skrl agent (checked against its params)")
   return split_args(parser, argv)

@@ -1,4 +1,4 @@
-"""Train a policy with skrl (PPO or AMP), logging and exporting as scripts/st_rl/train.py.
+r"""Train a policy with skrl (PPO or AMP), logging and exporting as scripts/st_rl/train.py.
 
     python scripts/skrl/train.py --task Flat-G1 [--num_envs 4096] [--max_iterations 1500] \
         [--algorithm PPO|AMP] [agent=skrl_ppo_lstm | --agent_cfg my_skrl_ppo.yaml] \
@@ -32,7 +32,7 @@ CONF = Path(__file__).resolve().parent / "conf" / "train.yaml"
 
 def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[str]]:
   """(our flags, hydra's arguments)."""
-  parser = script_parser(__doc__, add_train_flags)
+  parser = script_parser(__doc__, add_train_flags, "skrl")
   add = parser.add_argument
   add("--logger", help="metrics backend (tensorboard)")
   add("--algorithm", help="PPO or AMP (skrl's agent)")

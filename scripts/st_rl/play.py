@@ -1,4 +1,4 @@
-"""Evaluate a trained run headless: metrics JSON, velocity plot, video, exported policy.
+r"""Evaluate a trained run headless: metrics JSON, velocity plot, video, exported policy.
 
     python scripts/st_rl/play.py --task Flat-G1 [--load_run -1 --checkpoint -1] \
         [--num_envs 4 --num_episodes 8] [env.viewer.width=640 ~env.events.push_robot ...]
@@ -29,7 +29,7 @@ CONF = Path(__file__).resolve().parent / "conf" / "play.yaml"
 
 def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[str]]:
   """(our flags, hydra's arguments: overrides, --cfg job)."""
-  return split_args(script_parser(__doc__, add_play_flags), argv)
+  return split_args(script_parser(__doc__, add_play_flags, "st_rl"), argv)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,4 +1,4 @@
-"""Train a policy with st_rl PPO.
+r"""Train a policy with st_rl PPO.
 
     python scripts/st_rl/train.py --task Flat-G1 [--num_envs 4096] [--max_iterations 1500] \
         [env.rewards.alive.weight=2.0 agent.algorithm.learning_rate=3e-4 ~env.rewards.feet_slide ...]
@@ -33,7 +33,7 @@ CONF = Path(__file__).resolve().parent / "conf" / "train.yaml"
 
 def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[str]]:
   """(our flags, hydra's arguments)."""
-  parser = script_parser(__doc__, add_train_flags)
+  parser = script_parser(__doc__, add_train_flags, "st_rl")
   add = parser.add_argument
   add("--logger", choices=["tensorboard", "wandb"], help="metrics backend")
   return split_args(parser, argv)

@@ -4,8 +4,8 @@ One 2-iteration skrl PPO run of Flat-G1 (module fixture) is shared: it writes ch
 params, TensorBoard and an export whose ONNX is skrl's normalizer + MLP mean, which passes
 sim2sim parity (scripts/st_rl/sim2sim.py), resumes and plays. A 2-iteration skrl AMP run of
 Amp-Flat-G1 checkpoints its discriminator. Bad inputs: one through the command line (exit 2,
-one line); the others through ``run_skrl_train`` in this process (the same StRlError the
-command line prints), each leaving logs/ as it was.
+one line, no Warp banner); the others through ``run_skrl_train`` in this process (the same
+StRlError the command line prints), each leaving logs/ as it was.
 """
 
 from __future__ import annotations
@@ -57,8 +57,11 @@ def test_train_writes_checkpoints_params_tensorboard_and_export(trained):
 
   assert sorted(p.name for p in trained.glob("model_*.pt")) == ["model_0.pt", "model_1.pt"]
   assert list(trained.glob("events.out.tfevents.*")), "no TensorBoard events"
-  progress = [ln for ln in (trained / "train_stdout.txt").read_text().splitlines() if ln.startswith("[it ")]
+  stdout = (trained / "train_stdout.txt").read_text().splitlines()
+  progress = [ln for ln in stdout if ln.startswith("[it ")]
   assert len(progress) == 2 and all("steps/s" in ln and "ETA" in ln for ln in progress)
+  warp_lines = [ln for ln in stdout if ln.startswith(("Warp ", "Module "))]  # banner, module loads
+  assert warp_lines == [], warp_lines[:5]  # MJLAB_WARP_QUIET=1 (and no --verbose)
   agent = load_skrl_cfg(trained / "params" / "agent.yaml")  # skrl's YAML layout, checked keys
   assert agent.agent.rollouts == 8 and agent.trainer.timesteps == 16 and agent.algorithm == "PPO"
   assert load_cfg(trained / "params" / "env.yaml").scene.num_envs == 4
@@ -170,14 +173,33 @@ def test_amp_trains_and_checkpoints_its_discriminator(tmp_path):
   assert "amp_observation_preprocessor" in state and (run_dir / "exported" / "deploy.yaml").is_file()
 
 
-def test_unknown_algorithm_exits_2_with_one_line_and_writes_nothing(trained):
+# Warp's native library prints this on stderr where no NVIDIA driver is installed (a CPU-only
+# machine), whatever its log level; a machine with a driver does not print it.
+NO_DRIVER = "Warp CUDA warning: Could not find or load the NVIDIA CUDA driver."
+
+
+def test_bad_agent_key_after_warp_starts_is_one_line_and_writes_nothing(trained):
+  """Checked after skrl and Warp are imported: no Warp banner ahead of the error line."""
   log_root = trained.parent.parent
   before = _snapshot(log_root)
-  result = _run("train.py", log_root, "--algorithm", "SAC")
+  result = _run("train.py", log_root, "agent.agent.rollouts=32")
   assert result.returncode == 2, result.stdout[-2000:] + result.stderr[-2000:]
-  errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error: ")]
-  assert errors == ["error: --algorithm SAC: skrl runners here are PPO, AMP."], result.stderr[-2000:]
+  assert result.stdout == ""
+  stderr = [ln for ln in result.stderr.splitlines() if not ln.startswith(NO_DRIVER)]
+  assert stderr == [
+    "error: skrl agent config: agent.experiment.checkpoint_interval (1200) must be auto or a multiple "
+    "of rollouts (32)."
+  ], result.stderr[-2000:]
   assert _snapshot(log_root) == before
+
+
+def test_play_without_runs_names_skrl_train(tmp_path):
+  from legged_robots.evaluation.skrl_play import SkrlPlayOptions, skrl_play_cfgs
+  from legged_robots.rl.errors import StRlError
+
+  with pytest.raises(StRlError, match=r"no runs in .*: train first \(scripts/skrl/train\.py --task"):
+    skrl_play_cfgs(SkrlPlayOptions(task=TASK, log_root=str(tmp_path), device="cpu"))
+  assert list(tmp_path.iterdir()) == []
 
 
 def _bad_yaml(tmp: Path) -> str:
@@ -219,7 +241,11 @@ BAD = {
   ),
   "resume_without_runs": (
     lambda tmp: {"resume": True, "experiment_name": "empty"},
-    r"no runs in .*train first",
+    r"no runs in .*train first \(scripts/skrl/train\.py --task",
+  ),
+  "unknown_algorithm": (
+    lambda tmp: {"algorithm": "SAC"},
+    r"^--algorithm SAC: skrl runners here are PPO, AMP\.$",
   ),
   "rnn_sequence_does_not_fit": (
     lambda tmp: {"agent": "skrl_ppo_lstm", "overrides": ["agent.agent.rollouts=10"]},

@@ -46,7 +46,7 @@ def skrl_play_cfgs(opts: SkrlPlayOptions) -> tuple[ManagerBasedRlEnvCfg, SkrlAge
 
   env_cfg = load_env_cfg(opts.task, play=True)
   experiments = experiment_dirs(Path(opts.log_root).resolve(), opts.experiment_name)
-  path = ckpt.resolve_checkpoint(experiments, opts.load_run, opts.checkpoint, opts.task)
+  path = ckpt.resolve_checkpoint(experiments, opts.load_run, opts.checkpoint, opts.task, "skrl")
   data = read_skrl_checkpoint(path)
   run_dir = path.parent
   cfg = read_skrl_run_cfg(run_dir)

@@ -60,8 +60,16 @@ def list_checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
   return sorted(found)
 
 
+# The agent key of the checkpoint interval, per training library.
+_CKPT_INTERVAL = {"st_rl": "agent.save_interval", "skrl": "agent.agent.experiment.checkpoint_interval"}
+
+
 def resolve_checkpoint(
-  experiments: Path | list[Path], load_run: str, checkpoint: str, task: str | None = None
+  experiments: Path | list[Path],
+  load_run: str,
+  checkpoint: str,
+  task: str | None = None,
+  library: str = "st_rl",
 ) -> Path:
   """Find the checkpoint named by ``--load_run`` and ``--checkpoint``.
 
@@ -70,20 +78,21 @@ def resolve_checkpoint(
   ``task`` (any task when None) that holds a checkpoint (``deploy/runs.py``).
   checkpoint: an iteration number, a file name, a path, or ``-1`` for the run's newest;
   an iteration the run does not hold is looked up in the runs it was resumed from.
-  A run of another task than ``task`` is an error naming both.
+  A run of another task than ``task`` is an error naming both. library (st_rl or skrl)
+  names the train script and the checkpoint interval key in the errors.
   """
   candidate = Path(checkpoint)
   if checkpoint != "-1" and candidate.suffix == ".pt" and candidate.is_file():
     _check_task(candidate.parent, task)
     return candidate
   dirs = [experiments] if isinstance(experiments, Path) else experiments
-  run_dir = _resolve_run(dirs, load_run, task)
+  run_dir = _resolve_run(dirs, load_run, task, library)
   ckpts = list_checkpoints(run_dir)
   if checkpoint == "-1":
     if not ckpts:
       raise CheckpointError(
         f"run {run_dir} holds no model_<iter>.pt checkpoint: pick another run with "
-        "--load_run, or train longer (checkpoints are saved every save_interval)."
+        f"--load_run, or train longer (checkpoints are saved every {_CKPT_INTERVAL[library]})."
       )
     return ckpts[-1][1]
   if checkpoint.isdigit():
@@ -115,7 +124,7 @@ def _check_task(run_dir: Path, task: str | None) -> None:
     )
 
 
-def _resolve_run(experiments: list[Path], load_run: str, task: str | None) -> Path:
+def _resolve_run(experiments: list[Path], load_run: str, task: str | None, library: str) -> Path:
   direct = Path(load_run)
   if load_run != "-1" and direct.is_dir() and direct.parent != Path("."):
     _check_task(direct, task)
@@ -123,7 +132,7 @@ def _resolve_run(experiments: list[Path], load_run: str, task: str | None) -> Pa
   where = ", ".join(str(e) for e in experiments) or "the log root (it holds no experiment)"
   if not any(e.is_dir() for e in experiments):
     raise CheckpointError(
-      f"no runs in {where}: train first (scripts/st_rl/train.py --task ...) "
+      f"no runs in {where}: train first (scripts/{library}/train.py --task ...) "
       "or pass the --experiment_name the run was trained with."
     )
   with_ckpt = runs.runs_of(experiments, task)

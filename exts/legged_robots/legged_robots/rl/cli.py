@@ -18,11 +18,17 @@ import yaml
 from legged_robots.rl.errors import StRlError
 
 T = TypeVar("T")
+# Per library, for the help texts: its log root (conf/*.yaml's log_root), an agent key and
+# a named agent of Flat-G1 that its train.py accepts.
+HELP_EXAMPLES = {
+  "st_rl": {"log_root": "logs/st_rl", "lr": "agent.algorithm.learning_rate", "agent": "st_rl_ppo_lstm"},
+  "skrl": {"log_root": "logs/skrl", "lr": "agent.agent.learning_rate", "agent": "skrl_ppo_lstm"},
+}
 HYDRA_HELP = """hydra arguments (any argument not above):
-  key=value   override env.* / agent.*: env.rewards.alive.weight=2.0 agent.algorithm.learning_rate=3e-4
+  key=value   override env.* / agent.*: env.rewards.alive.weight=2.0 {lr}=3e-4
   +key=value  add a key to a mapping; ++key=value add or set; ~key delete a term (~env.rewards.alive)
-  agent=NAME  a named agent of the task (agent=st_rl_ppo_lstm)
-  --multirun  one run per combination of comma-separated values (agent.algorithm.learning_rate=1e-4,3e-4)
+  agent=NAME  a named agent of the task (agent={agent})
+  --multirun  one run per combination of comma-separated values ({lr}=1e-4,3e-4)
   --cfg job   print the resolved config and exit"""
 
 
@@ -42,14 +48,25 @@ def configure_headless_gl() -> None:
 
 
 def configure_output(verbose: bool) -> None:
-  """Warp prints a line per kernel module it loads; keep that for --verbose (before mjlab is
-  imported: mjlab reads MJLAB_WARP_QUIET once; an explicit MJLAB_WARP_QUIET wins). MuJoCo's
-  warnings go to stderr, not to MUJOCO_LOG.TXT in the working directory."""
+  """Warp prints its banner and a line per kernel module it loads; keep them for --verbose
+  (an explicit MJLAB_WARP_QUIET wins). MuJoCo's warnings go to stderr, not to MUJOCO_LOG.TXT
+  in the working directory."""
   if not verbose:
     os.environ.setdefault("MJLAB_WARP_QUIET", "1")
+  quiet_warp()
   from legged_robots.deploy.mujoco_sim import route_mujoco_warnings  # imports mujoco: after the GL choice
 
   route_mujoco_warnings()
+
+
+def quiet_warp() -> None:
+  """Honour MJLAB_WARP_QUIET on the pinned Warp (1.19): mjlab sets ``wp.config.quiet``, which
+  Warp 1.19 no longer reads; its banner and module-load lines are INFO messages of
+  ``wp.config.log_level``. Warnings and errors still print. Call before Warp initializes."""
+  if os.environ.get("MJLAB_WARP_QUIET", "0").lower() in ("1", "true", "yes"):  # mjlab's reading
+    import warp
+
+    warp.config.log_level = warp.LOG_WARNING
 
 
 def load_defaults(path: Path, cls: type[T]) -> dict[str, Any]:
@@ -87,23 +104,24 @@ def build_options(cls: type[T], defaults: dict[str, Any], args: argparse.Namespa
   return cls(**values)
 
 
-def add_run_flags(parser: argparse.ArgumentParser) -> None:
-  """Flags shared by train and play; unset flags keep the conf/ default."""
+def add_run_flags(parser: argparse.ArgumentParser, library: str) -> None:
+  """Flags shared by train and play of library (st_rl or skrl); unset flags keep the conf/ default."""
+  log_root = HELP_EXAMPLES[library]["log_root"]
   add = parser.add_argument
   add("--task", required=True, help="registered task id, e.g. Flat-G1")
   add("--device", help="cpu or cuda:N (default: cuda:0 if available, else cpu)")
-  add("--experiment_name", help="logs/st_rl/<experiment_name>/ (default: the agent cfg's)")
+  add("--experiment_name", help=f"{log_root}/<experiment_name>/ (default: the agent cfg's)")
   add("--load_run", help="run folder name or path; -1 = newest run with a checkpoint")
   add("--checkpoint", help="iteration, file name or path; -1 = newest checkpoint")
   add("--num_envs", type=int, help="number of parallel environments")
-  add("--log_root", help="root folder of the logs (default logs/st_rl)")
+  add("--log_root", help=f"root folder of the logs (default {log_root})")
   add("--headless", action="store_true", help="accepted for compatibility; always headless")
   add("--verbose", action="store_true", help="print mjlab's manager tables and Warp's module loads")
 
 
-def add_train_flags(parser: argparse.ArgumentParser) -> None:
+def add_train_flags(parser: argparse.ArgumentParser, library: str) -> None:
   """The run flags plus the training ones shared by st_rl's and skrl's train.py."""
-  add_run_flags(parser)
+  add_run_flags(parser, library)
   add = parser.add_argument
   add("--seed", type=int, help="random seed of env and agent")
   add("--max_iterations", type=int, help="learning iterations to run in this invocation")
@@ -120,9 +138,9 @@ def add_train_flags(parser: argparse.ArgumentParser) -> None:
   )
 
 
-def add_play_flags(parser: argparse.ArgumentParser) -> None:
+def add_play_flags(parser: argparse.ArgumentParser, library: str) -> None:
   """The run flags plus the evaluation ones shared by st_rl's and skrl's play.py."""
-  add_run_flags(parser)
+  add_run_flags(parser, library)
   add = parser.add_argument
   add("--num_episodes", type=int, help="completed episodes to evaluate")
   add("--episode_length_s", type=float, help="evaluation episode cap in seconds")
@@ -134,16 +152,17 @@ def add_play_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def script_parser(
-  doc: str | None, add_flags: Callable[[argparse.ArgumentParser], None]
+  doc: str | None, add_flags: Callable[[argparse.ArgumentParser, str], None], library: str
 ) -> argparse.ArgumentParser:
-  """The parser of a train/play script; flags left unset keep the conf/ defaults."""
+  """The parser of a train/play script of library (st_rl or skrl); flags left unset keep the
+  conf/ defaults."""
   parser = argparse.ArgumentParser(
     description=doc,
-    epilog=HYDRA_HELP,
+    epilog=HYDRA_HELP.format(**HELP_EXAMPLES[library]),
     formatter_class=argparse.RawDescriptionHelpFormatter,
     argument_default=argparse.SUPPRESS,
   )
-  add_flags(parser)
+  add_flags(parser, library)
   return parser
 
 

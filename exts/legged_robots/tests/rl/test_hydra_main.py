@@ -137,7 +137,7 @@ def test_bad_input_fails_before_hydra_starts(tmp_path, args, message):
 
 
 def test_split_args_keeps_our_flags_and_hands_the_rest_to_hydra():
-  parser = script_parser(None, add_train_flags)
+  parser = script_parser(None, add_train_flags, "st_rl")
   args, rest = split_args(parser, ["--task", TASK, "a=1", "--num_envs", "4", "--cfg", "job", "-m", "~b"])
   assert (args.task, args.num_envs) == (TASK, 4)
   assert rest == ["a=1", "--cfg", "job", "-m", "~b"]

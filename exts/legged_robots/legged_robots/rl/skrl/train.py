@@ -130,7 +130,7 @@ def run_skrl_train(opts: SkrlTrainOptions) -> Path:
     from legged_robots.rl.skrl.checkpoint import read_skrl_checkpoint
 
     experiments = experiment_dirs(log_root, opts.experiment_name)
-    resume_path = ckpt.resolve_checkpoint(experiments, opts.load_run, opts.checkpoint, opts.task)
+    resume_path = ckpt.resolve_checkpoint(experiments, opts.load_run, opts.checkpoint, opts.task, "skrl")
     resume_data = read_skrl_checkpoint(resume_path)
     if opts.experiment_name is None and resume_path.parent.parent.parent == log_root:
       experiment.directory = resume_path.parent.parent.name  # the lineage stays in its folder

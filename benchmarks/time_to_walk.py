@@ -49,7 +49,7 @@ from legged_robots.evaluation.time_to_walk import (
   new_or_resumed_state,
   next_action,
 )
-from legged_robots.rl.cli import configure_headless_gl, run_main
+from legged_robots.rl.cli import configure_headless_gl, configure_output, run_main
 
 if TYPE_CHECKING:
   from legged_robots.evaluation.walk_session import Session
@@ -162,6 +162,7 @@ def _session_class(runner: str, rank: Rank, device: str) -> type[Session]:
 def main() -> int:
   args = parse_args()
   configure_headless_gl()  # before anything imports mjlab
+  configure_output(verbose=False)  # Warp's banner and module lines off
   from legged_robots.rl.distributed import broadcast_object, device_for, launched_rank, report_rank
   from legged_robots.rl.task_cfg import checked_overrides, require_task, resolve_device
 

@@ -55,7 +55,7 @@ from legged_robots.evaluation.tracking_compare import (
   prepared,
   save_state,
 )
-from legged_robots.rl.cli import configure_headless_gl, run_main
+from legged_robots.rl.cli import configure_headless_gl, configure_output, run_main
 from legged_robots.rl.errors import StRlError
 
 # The session clock starts here: torch and mjlab are imported later (in main), and counted.
@@ -285,6 +285,7 @@ def main() -> int:
     return compare(args)
   check_inputs(args)
   configure_headless_gl()  # before anything imports mjlab
+  configure_output(verbose=False)  # Warp's banner and module lines off
   from legged_robots.rl.task_cfg import resolve_device
 
   device = resolve_device(args.device)

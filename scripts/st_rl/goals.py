@@ -20,7 +20,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from legged_robots.rl.cli import configure_headless_gl, run_main
+from legged_robots.rl.cli import configure_headless_gl, configure_output, run_main
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -42,6 +42,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
   args = parse_args(argv)
   configure_headless_gl()  # before anything imports mjlab
+  configure_output(verbose=False)  # Warp's banner and module lines off
   from legged_robots.rl import goal_tables
 
   if args.command == "strip":

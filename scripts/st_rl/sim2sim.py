@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from legged_robots.rl.cli import configure_headless_gl, run_main
+from legged_robots.rl.cli import configure_headless_gl, configure_output, run_main
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -41,6 +41,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
   args = parse_args(argv)
   configure_headless_gl()  # before anything imports mjlab
+  configure_output(verbose=False)  # Warp's banner and module lines off
   from legged_robots.sim2sim.check import Sim2SimOptions, run_sim2sim
 
   report = run_sim2sim(Sim2SimOptions(**vars(args)))

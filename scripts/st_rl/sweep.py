@@ -96,9 +96,10 @@ def load_schedule(path: str) -> list[tuple[float, list[float]]]:
 def policy_folders(args: argparse.Namespace) -> list[Path]:
   if args.policies is not None:
     return [Path(p) for p in args.policies]
-  from legged_robots.rl.cli import configure_headless_gl
+  from legged_robots.rl.cli import configure_headless_gl, configure_output
 
   configure_headless_gl()
+  configure_output(verbose=False)  # Warp's banner and module lines off
   from legged_robots.sim2sim.export_checkpoints import export_checkpoints
 
   return export_checkpoints(args.task, run_folder(args), [str(c) for c in args.checkpoints])

@@ -55,18 +55,11 @@ def _export_of_iteration(run: Path, checkpoint: str) -> Path:
     for folder in (exported / f"model_{wanted}", exported):
       if _iteration_of(folder) == wanted:
         return folder
-  have = sorted(
-    {
-      i
-      for member, limit in runs.lineage(run)
-      for i in runs.checkpoint_iterations(member)
-      if limit is None or i <= limit
-    }
-  )
-  if wanted.isdigit() and int(wanted) not in have:
+  if wanted.isdigit() and runs.find_in_lineage(run, int(wanted)) is None:
+    have = ", ".join(map(str, runs.lineage_iterations(run))) or "none"
     raise MissingFileError(
       f"run {run.name} has no checkpoint model_{wanted}.pt to export; its checkpoints: "
-      f"{', '.join(map(str, have)) or 'none'}. Pass one of them with --checkpoint, or -1 for the newest."
+      f"{have}. Pass one of them with --checkpoint, or -1 for the newest."
     )
   raise DeployError(
     f"no export of iteration {wanted} in {run / runs.EXPORT_DIR} (it holds iteration "

@@ -128,6 +128,14 @@ def lineage(run: Path) -> Iterator[tuple[Path, int | None]]:
     run, limit = origin.parent, int(match.group(1))
 
 
+def lineage_iterations(run: Path) -> list[int]:
+  """Iterations of the checkpoints of run's lineage, ascending (what find_in_lineage finds)."""
+  found = {
+    i for member, limit in lineage(run) for i in checkpoint_iterations(member) if limit is None or i <= limit
+  }
+  return sorted(found)
+
+
 def find_in_lineage(run: Path, iteration: int) -> Path | None:
   """``model_<iteration>.pt`` of run's lineage (the newest run holding it), or None."""
   for member, limit in lineage(run):

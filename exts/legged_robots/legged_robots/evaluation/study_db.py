@@ -60,7 +60,8 @@ def open_storage(url: str, heartbeat_s: int, attempts: int = 5) -> optuna.storag
   """The RDB storage at url, with heartbeats; StRlError when it cannot be reached."""
   import sqlalchemy.exc
 
-  for attempt in range(attempts):
+  attempt = 0
+  while True:
     with warnings.catch_warnings():
       warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
       try:
@@ -69,15 +70,15 @@ def open_storage(url: str, heartbeat_s: int, attempts: int = 5) -> optuna.storag
         )
       except (sqlalchemy.exc.SQLAlchemyError, ImportError, ValueError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else ""
-        if attempt + 1 < attempts and any(r in first.lower() for r in _RACES):
-          time.sleep(0.2 * (attempt + 1))
+        attempt += 1
+        if attempt < attempts and any(r in first.lower() for r in _RACES):
+          time.sleep(0.2 * attempt)
           continue
         raise StRlError(
           f"cannot open the study storage {shown_url(url)} ({type(e).__name__}: {shown_url(first)}). "
           "Check the URL, that the database server is up and reachable from here, and its user "
           "and password."
         ) from None
-  raise AssertionError("unreachable")
 
 
 def _differences(saved: dict, current: dict) -> list[str]:

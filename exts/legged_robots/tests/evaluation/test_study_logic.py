@@ -277,7 +277,12 @@ def test_workers_started_together_on_a_new_database_share_one_study(storage_url)
     subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     for _ in range(4)
   ]
-  outs = [p.communicate(timeout=120) for p in procs]
+  try:
+    outs = [p.communicate(timeout=120) for p in procs]
+  finally:
+    for p in procs:  # none outlives a failed test
+      p.kill()
+      p.wait()
   assert [p.returncode for p in procs] == [0] * 4, [err[-800:] for _, err in outs]
   assert len({out.strip() for out, _ in outs}) == 1
   (summary,) = optuna.get_all_study_summaries(url)

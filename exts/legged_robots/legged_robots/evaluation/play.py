@@ -280,8 +280,9 @@ def run_play(opts: PlayOptions) -> Path:
 def write_summary(
   summary: dict, motion: MotionDataCfg | None, exported: Path, out_dir: Path, opts: PlayOptions, library: str
 ) -> None:
-  """Add the style report of a task with motions, write metrics.json and print it."""
-  if motion is not None:
+  """Add the style report of a task with motions and a velocity command (a tracking
+  policy has no walk to compare), write metrics.json and print it."""
+  if motion is not None and summary.get("velocity_command") is not None:  # a walk at a commanded speed
     summary["style"] = _style_report(motion, exported, out_dir / "style", opts)
   (out_dir / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
   print(json.dumps(summary, indent=2), flush=True)

@@ -7,6 +7,7 @@ older checkpoint to ``exported/model_<i>/``). "Newest" is defined in ``deploy/ru
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
 import onnxruntime as ort
@@ -35,8 +36,9 @@ def find_exported(
     where = f"{log_root}/{experiment or '<experiment>'}/<run>/exported/"
     if not found:
       raise MissingFileError(
-        f"no exported policy of task {task} under {where}: train it first "
-        "(scripts/st_rl/train.py), pass --log_root or --experiment_name, or pass the folder with --policy."
+        f"no exported policy of task {task} under {where}{_exported_tasks(experiments, task)}: train it "
+        "first (scripts/st_rl/train.py), pass --log_root or --experiment_name, or pass the folder with "
+        "--policy."
       )
     named = found if load_run == "-1" else [r for r in found if r.name == load_run]
     if not named:
@@ -46,6 +48,18 @@ def find_exported(
   if checkpoint == "-1":
     return run / runs.EXPORT_DIR
   return _export_of_iteration(run, checkpoint)
+
+
+def _exported_tasks(experiments: list[Path], task: str) -> str:
+  """'' or '; exports there are of <tasks> (did you mean <closest>?)': a mistyped --task."""
+  tasks = sorted(
+    {runs.read_run_info(run).task or "?" for run in runs.runs_of(experiments, None, runs.has_export)}
+  )
+  if not tasks:
+    return ""
+  close = difflib.get_close_matches(task, tasks, n=3, cutoff=0.6)
+  hint = f" (did you mean {', '.join(close)}?)" if close else ""
+  return f"; exports there are of {', '.join(tasks)}{hint}"
 
 
 def _export_of_iteration(run: Path, checkpoint: str) -> Path:

@@ -43,6 +43,11 @@ def test_newest_run_of_the_task_in_any_or_one_experiment(tmp_path):
   assert find_exported(tmp_path, "Flat-G1", experiment="g1_flat").parent.name == "2026-01-01_00-00-00"
   with pytest.raises(MissingFileError, match=r"no exported policy of task Flat-G1 under .*/go1_flat/"):
     find_exported(tmp_path, "Flat-G1", experiment="go1_flat")
+  # A mistyped task: difflib's ratios are 12/14 (Flat-G1) and 12/15 (Flat-Go1), both >= 0.6.
+  with pytest.raises(
+    MissingFileError, match=r"exports there are of Flat-G1, Flat-Go1 \(did you mean Flat-G1, Flat-Go1\?\)"
+  ):
+    find_exported(tmp_path, "Flat-G2")
 
 
 def test_an_iteration_comes_from_exported_model_i_or_the_lineage(tmp_path):

@@ -2,6 +2,7 @@
 
 One 2-iteration training run (module fixture) is shared; each bad-input test checks
 exit status 2, a one-line message naming problem and fix, and an unchanged logs/ tree.
+The scripts' processes are forked from one that imported the stack once (preloaded.py).
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from subprocess import PIPE
 
 import numpy as np
 import onnxruntime as ort
 import pytest
 import torch
 import yaml
+from preloaded import Launcher
 
 ROOT = Path(__file__).resolve().parents[2]
 TASK = "Flat-G1"
@@ -39,9 +40,10 @@ def _cmd(script: str, log_root: Path, *args: str, task: str = TASK) -> list[str]
   return [*cmd, "--log_root", str(log_root), *args]
 
 
-def _run(script: str, log_root: Path, *args: str, task: str = TASK) -> subprocess.CompletedProcess:
-  cmd = _cmd(script, log_root, *args, task=task)
-  return subprocess.run(cmd, env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=600)
+def _run(
+  launcher: Launcher, script: str, log_root: Path, *args: str, task: str = TASK
+) -> subprocess.CompletedProcess:
+  return launcher.run(_cmd(script, log_root, *args, task=task), cwd=ROOT, timeout=600)
 
 
 def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
@@ -49,9 +51,15 @@ def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory) -> Path:
+def launcher():
+  with Launcher(["legged_robots.tasks"], env=ENV) as launcher:
+    yield launcher
+
+
+@pytest.fixture(scope="module")
+def trained(launcher, tmp_path_factory) -> Path:
   log_root = tmp_path_factory.mktemp("logs")
-  result = _run("train.py", log_root, "--max_iterations", "2", "--experiment_name", EXP, *FAST)
+  result = _run(launcher, "train.py", log_root, "--max_iterations", "2", "--experiment_name", EXP, *FAST)
   assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
   (run_dir,) = (log_root / EXP).iterdir()
   (run_dir / "train_stdout.txt").write_text(result.stdout)
@@ -98,10 +106,11 @@ def test_train_writes_checkpoints_params_and_exported_policy(trained):
   assert worst <= 1e-5
 
 
-def test_resume_continues_the_iteration_count(trained):
+def test_resume_continues_the_iteration_count(launcher, trained):
   log_root = trained.parent.parent
   before = _snapshot(trained)
   result = _run(
+    launcher,
     "train.py",
     log_root,
     "--resume",
@@ -145,9 +154,10 @@ def test_run_sh_sim_takes_the_experiment(trained):
   }
 
 
-def test_play_writes_metrics_plot_video_and_export(trained):
+def test_play_writes_metrics_plot_video_and_export(launcher, trained):
   log_root = trained.parent.parent
   result = _run(
+    launcher,
     "play.py",
     log_root,
     "--experiment_name",
@@ -179,12 +189,12 @@ def _export_iteration(folder: Path) -> str:
   return ort.InferenceSession(str(folder / "policy.onnx")).get_modelmeta().custom_metadata_map["iteration"]
 
 
-def test_play_of_an_older_checkpoint_exports_beside_the_newest(trained):
+def test_play_of_an_older_checkpoint_exports_beside_the_newest(launcher, trained):
   """exported/ stays the newest checkpoint's export; the older one gets exported/model_<i>/."""
   log_root = trained.parent.parent
   args = ["--experiment_name", EXP, "--load_run", trained.name, "--checkpoint", "0", "--no-video"]
   args += ["--num_envs", "1", "--num_episodes", "1", "--episode_length_s", "0.2"]
-  result = _run("play.py", log_root, *args)
+  result = _run(launcher, "play.py", log_root, *args)
   assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
   assert _export_iteration(trained / "exported") == "1"
   assert _export_iteration(trained / "exported" / "model_0") == "0"
@@ -257,22 +267,17 @@ BAD = [
 
 
 @pytest.fixture(scope="module")
-def bad_results(trained) -> dict[str, tuple[subprocess.CompletedProcess, bool]]:
-  """Every bad input's command, run at once (each is a process that imports the stack and
-  exits: they overlap on two cores), with whether the log root was left as it was."""
+def bad_results(launcher, trained) -> dict[str, tuple[subprocess.CompletedProcess, bool]]:
+  """Every bad input's command, run at once (each is a process forked after the stack's
+  import: they overlap on two cores), with whether the log root was left as it was."""
   good = trained / "model_1.pt"
   (trained / "truncated.pt").write_bytes(good.read_bytes()[: good.stat().st_size // 3])
   torch.save({"weights": torch.zeros(3)}, trained / "foreign.pt")
   log_root = trained.parent.parent
   before = _snapshot(log_root)
-  procs = {}
-  for name, (script, args, task, _) in _bad_inputs(trained).items():
-    cmd = _cmd(script, log_root, *args, task=task)
-    procs[name] = (cmd, subprocess.Popen(cmd, env=ENV, cwd=ROOT, stdout=PIPE, stderr=PIPE, text=True))
-  results = {}
-  for name, (cmd, proc) in procs.items():
-    out, err = proc.communicate(timeout=600)
-    results[name] = subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+  bad = _bad_inputs(trained)
+  cmds = [_cmd(script, log_root, *args, task=task) for script, args, task, _ in bad.values()]
+  results = dict(zip(bad, launcher.run_all(cmds, cwd=ROOT, timeout=600), strict=True))
   unchanged = _snapshot(log_root) == before
   return {name: (result, unchanged) for name, result in results.items()}
 

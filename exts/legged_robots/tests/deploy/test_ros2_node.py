@@ -28,6 +28,7 @@ from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Float32MultiArray, Float64MultiArray
 from std_srvs.srv import SetBool, Trigger
 
+from legged_robots.deploy import DeployError
 from legged_robots.deploy.ros2.loopback import MujocoRobotNode
 from legged_robots.deploy.ros2.node import PolicyNode
 from legged_robots.deploy.ros2.ros_io import Spinner
@@ -217,6 +218,26 @@ def test_missing_or_unknown_joint_is_named_in_diagnostics_and_nothing_moves(rig)
   time.sleep(0.5)
   assert node.controller.state is S.WAIT_FOR_STATE
   assert not probe.pd and not probe.forward, "no command may be sent while the joints do not match"
+
+
+@pytest.mark.parametrize(
+  ("make", "overrides", "message"),
+  [
+    (
+      PolicyNode,
+      {"contrl_rate_hz": 50.0},
+      r"st_gym_policy has no parameter contrl_rate_hz \(did you mean control_rate_hz\?\)",
+    ),
+    (
+      MujocoRobotNode,
+      {"noise_scale": 0.0, "xyzzy": 1},
+      r"st_gym_mujoco_robot has no parameter xyzzy: fix the -p name",
+    ),
+  ],
+)
+def test_a_misspelt_parameter_is_refused_with_the_closest_name(ros, make, overrides, message):
+  with pytest.raises(DeployError, match=message):
+    make(G1_POLICY, overrides, context=ros)
 
 
 def test_cmd_vel_beyond_the_ranges_is_clamped(rig):

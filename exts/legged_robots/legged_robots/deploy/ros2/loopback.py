@@ -38,7 +38,14 @@ from legged_robots.deploy.mujoco_sim import build_sim, read_state, reset_to_defa
 from legged_robots.deploy.perturbations import SensorNoise
 from legged_robots.deploy.ros2.inputs import STGYM_ACTION_FIELDS, InputError, JointNameMap, VelocityCommand
 from legged_robots.deploy.ros2.recording import Recorder
-from legged_robots.deploy.ros2.ros_io import Reliability, TopicParams, declare_params, qos, stamp_seconds
+from legged_robots.deploy.ros2.ros_io import (
+  Reliability,
+  TopicParams,
+  declare_params,
+  qos,
+  refuse_unknown_overrides,
+  stamp_seconds,
+)
 from legged_robots.deploy.ros2.supervisor import SupervisorState
 from legged_robots.deploy.runtime import load_contract
 
@@ -84,6 +91,7 @@ class MujocoRobotNode(Node):
       name, context=context, parameter_overrides=[Parameter(k, value=v) for k, v in (overrides or {}).items()]
     )
     p = self.params = declare_params(self, LoopbackParams, LoopbackParams())
+    refuse_unknown_overrides(self)
     self.mjcf, _ = resolve_mjcf(folder, c, mjcf)
     self.robot = build_sim(self.mjcf, c)
     self.model, self.data = self.robot.model, mujoco.MjData(self.robot.model)

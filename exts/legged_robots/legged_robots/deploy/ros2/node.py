@@ -42,7 +42,14 @@ from legged_robots.deploy.ros2.inputs import (
   pack_stgym_action,
   parse_stgym_state,
 )
-from legged_robots.deploy.ros2.ros_io import Reliability, TopicParams, declare_params, qos, stamp_seconds
+from legged_robots.deploy.ros2.ros_io import (
+  Reliability,
+  TopicParams,
+  declare_params,
+  qos,
+  refuse_unknown_overrides,
+  stamp_seconds,
+)
 from legged_robots.deploy.ros2.supervisor import MotorCommand, SupervisorConfig, SupervisorState
 from legged_robots.deploy.ros2.timing import LoopTiming
 from legged_robots.deploy.runtime import PolicyRuntime
@@ -113,6 +120,7 @@ class PolicyNode(Node):
     defaults = NodeParams(control_rate_hz=1.0 / c.step_dt, kp=list(c.stiffness), kd=list(c.damping))
     p = self.params = declare_params(self, NodeParams, defaults)
     self.supervisor_config = declare_params(self, SupervisorConfig, SupervisorConfig())
+    refuse_unknown_overrides(self)
     n = len(c.joint_names)
     if len(p.kp) != n or len(p.kd) != n:
       raise DeployError(

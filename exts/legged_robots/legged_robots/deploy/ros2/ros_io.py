@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import array
 import dataclasses
+import difflib
 import gc
 import threading
 import types
@@ -138,6 +139,23 @@ def declare_params(node: Node, cls: type[T], defaults: T) -> T:
     value = param.value
     values[f.name] = _convert(f.name, getattr(defaults, f.name) if value is None else value, hints[f.name])
   return cls(**values)
+
+
+def refuse_unknown_overrides(node: Node) -> None:
+  """rclpy keeps an override that no parameter declares and says nothing (a misspelt
+  ``-p contrl_rate_hz:=50`` would run at the default rate): refuse it, naming the closest."""
+  known = set(node.list_parameters([], 0).names)
+  overrides = node._parameter_overrides  # rclpy has no public accessor
+  unknown = sorted(n for n in overrides if n not in known and not n.startswith("qos_overrides."))
+  if unknown:
+    hints = []
+    for name in unknown:
+      close = difflib.get_close_matches(name, sorted(known), n=1)
+      hints.append(f"{name} (did you mean {close[0]}?)" if close else name)
+    raise DeployError(
+      f"node {node.get_name()} has no parameter {', '.join(hints)}: fix the -p name "
+      "(docs/ros2.md lists the parameters)."
+    )
 
 
 def stamp_seconds(stamp: Any) -> float | None:

@@ -74,11 +74,21 @@ class Launcher:
       raise RuntimeError(f"the preloading process died:\n{(self._out / 'server.err').read_text()[-3000:]}")
     codes = json.loads(line)
     return [
-      subprocess.CompletedProcess(
-        cmd, code, (self._out / f"{n}.out").read_text(), (self._out / f"{n}.err").read_text()
-      )
+      subprocess.CompletedProcess(cmd, code, self._take(f"{n}.out"), self._take(f"{n}.err"))
       for n, (cmd, code) in enumerate(zip(commands, codes, strict=True), start=first)
     ]
+
+  def _take(self, name: str) -> str:
+    """A child's output file's text; the file is removed."""
+    path = self._out / name
+    text = path.read_text()
+    path.unlink()
+    return text
+
+  @property
+  def alive(self) -> bool:
+    """False once closed (a timed-out command closes it) or dead."""
+    return self._server.poll() is None
 
   def close(self) -> None:
     if self._server.poll() is None:
@@ -86,12 +96,6 @@ class Launcher:
       self._server.wait()
     self._log.close()
     self._tmp.cleanup()
-
-  def __enter__(self) -> Launcher:
-    return self
-
-  def __exit__(self, *exc: object) -> None:
-    self.close()
 
 
 def _redirect(fd: int, path: Path, start: bytes = b"") -> None:

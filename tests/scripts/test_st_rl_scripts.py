@@ -35,6 +35,11 @@ FAST = ["--num_envs", "4", "agent.num_steps_per_env=8", "agent.save_interval=1"]
 pytestmark = pytest.mark.slow
 
 
+@pytest.fixture(scope="module")
+def launcher(launch) -> Launcher:
+  return launch(ENV)
+
+
 def _cmd(script: str, log_root: Path, *args: str, task: str = TASK) -> list[str]:
   cmd = [sys.executable, str(ROOT / "scripts" / "st_rl" / script), "--task", task]
   return [*cmd, "--log_root", str(log_root), *args]
@@ -48,12 +53,6 @@ def _run(
 
 def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
   return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file()}
-
-
-@pytest.fixture(scope="module")
-def launcher():
-  with Launcher(["legged_robots.tasks"], env=ENV) as launcher:
-    yield launcher
 
 
 @pytest.fixture(scope="module")

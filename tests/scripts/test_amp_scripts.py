@@ -4,12 +4,12 @@ sim2sim parity like a velocity policy; a bad motion file exits 2 with nothing wr
 
 from __future__ import annotations
 
-import subprocess
 import sys
 
 import pytest
 import torch
-from test_st_rl_scripts import ENV, ROOT, _run, _snapshot  # same folder (pytest puts it on sys.path)
+from preloaded import Launcher  # same folder (pytest puts it on sys.path)
+from test_st_rl_scripts import ENV, ROOT, _cmd, _run, _snapshot
 
 TASK = "Amp-Flat-G1"
 FAST = [
@@ -24,9 +24,14 @@ AMP_KEYS = {"discriminator_state_dict", "amp_optimizer_state_dict", "amp_normali
 pytestmark = pytest.mark.slow
 
 
-def test_amp_trains_resumes_exports_and_passes_parity(tmp_path):
+@pytest.fixture(scope="module")
+def launcher(launch) -> Launcher:
+  return launch(ENV)
+
+
+def test_amp_trains_resumes_exports_and_passes_parity(launcher, tmp_path):
   log_root = tmp_path / "logs"
-  first = _run("train.py", log_root, "--max_iterations", "2", "--run_name", "a", *FAST, task=TASK)
+  first = _run(launcher, "train.py", log_root, "--max_iterations", "2", "--run_name", "a", *FAST, task=TASK)
   assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
   (run_dir,) = (log_root / "g1_amp_flat").iterdir()
   state = torch.load(run_dir / "model_1.pt", weights_only=False)
@@ -36,6 +41,7 @@ def test_amp_trains_resumes_exports_and_passes_parity(tmp_path):
   assert disc["trunk.0.weight"].shape == (1024, 136) and disc["head.weight"].shape == (1, 512)
 
   resumed = _run(
+    launcher,
     "train.py",
     log_root,
     "--max_iterations",
@@ -56,17 +62,16 @@ def test_amp_trains_resumes_exports_and_passes_parity(tmp_path):
 
   cmd = [sys.executable, str(ROOT / "scripts" / "st_rl" / "sim2sim.py"), "--task", TASK]
   cmd += ["--policy", str(second / "exported")]
-  parity = subprocess.run(cmd, env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=600)
+  parity = launcher.run(cmd, cwd=ROOT, timeout=600)
   assert parity.returncode == 0, parity.stdout[-3000:] + parity.stderr[-3000:]
 
 
-def test_bad_motion_file_exits_2_and_writes_nothing(tmp_path):
+def test_bad_motion_file_exits_2_and_writes_nothing(launcher, tmp_path):
   log_root = tmp_path / "logs"
   log_root.mkdir()
   before = _snapshot(log_root)
-  result = _run(
-    "train.py", log_root, "--max_iterations", "1", *FAST, "env.motion.files=[/no/such.npz]", task=TASK
-  )
+  args = ["--max_iterations", "1", *FAST, "env.motion.files=[/no/such.npz]"]
+  result = _run(launcher, "train.py", log_root, *args, task=TASK)
   assert result.returncode == 2
   assert "Traceback" not in result.stderr
   errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error")]
@@ -74,11 +79,11 @@ def test_bad_motion_file_exits_2_and_writes_nothing(tmp_path):
   assert _snapshot(log_root) == before
 
 
-def test_resuming_an_amp_run_from_a_ppo_checkpoint_names_the_missing_state(tmp_path):
+def test_resuming_an_amp_run_from_a_ppo_checkpoint_names_the_missing_state(launcher, tmp_path):
   import shutil
 
   log_root = tmp_path / "logs"
-  ppo = _run("train.py", log_root, "--max_iterations", "1", *FAST[:-1], task="Flat-G1")
+  ppo = _run(launcher, "train.py", log_root, "--max_iterations", "1", *FAST[:-1], task="Flat-G1")
   assert ppo.returncode == 0, ppo.stderr[-3000:]
   (run_dir,) = (log_root / "g1_flat").iterdir()
   # A run of the other task is refused by its recorded task; a bare checkpoint (no
@@ -87,15 +92,16 @@ def test_resuming_an_amp_run_from_a_ppo_checkpoint_names_the_missing_state(tmp_p
   bare.mkdir(parents=True)
   shutil.copy(run_dir / "model_0.pt", bare / "model_0.pt")
   before = _snapshot(log_root)
-  for load_run, message in ((str(run_dir), "was trained on task Flat-G1"), (str(bare), "no AMP state")):
-    args = ("--max_iterations", "1", "--resume", "--load_run", load_run, *FAST)
-    result = _run("train.py", log_root, *args, task=TASK)
+  cases = {str(run_dir): "was trained on task Flat-G1", str(bare): "no AMP state"}
+  args = ["--max_iterations", "1", "--resume", *FAST]
+  cmds = [_cmd("train.py", log_root, *args, "--load_run", load_run, task=TASK) for load_run in cases]
+  for message, result in zip(cases.values(), launcher.run_all(cmds, cwd=ROOT, timeout=600), strict=True):
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-2000:]
     assert message in result.stderr
-    assert _snapshot(log_root) == before
+  assert _snapshot(log_root) == before
 
 
-def test_style_walk_shorter_than_its_warm_up_is_bad_input(tmp_path):
-  result = _run("play.py", tmp_path, "--style_duration_s", "1", task=TASK)
+def test_style_walk_shorter_than_its_warm_up_is_bad_input(launcher, tmp_path):
+  result = _run(launcher, "play.py", tmp_path, "--style_duration_s", "1", task=TASK)
   assert result.returncode == 2 and "Traceback" not in result.stderr
   assert "must exceed the style walk's 1.0 s warm-up" in result.stderr

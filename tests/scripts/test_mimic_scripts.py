@@ -11,7 +11,8 @@ import sys
 
 import numpy as np
 import pytest
-from test_st_rl_scripts import ENV, ROOT, _run  # same folder (pytest puts it on sys.path)
+from preloaded import Launcher  # same folder (pytest puts it on sys.path)
+from test_st_rl_scripts import ENV, ROOT, _run
 
 TASK = "Mimic-Flat-G1"
 TRACKING = "Tracking-Flat-G1"
@@ -19,28 +20,33 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def tracking_export(tmp_path_factory):
+def launcher(launch) -> Launcher:
+  return launch(ENV)
+
+
+@pytest.fixture(scope="module")
+def tracking_export(launcher, tmp_path_factory):
   """A 2-iteration Tracking-Flat-G1 run's exported folder (shared by the tracking tests)."""
   log_root = tmp_path_factory.mktemp("logs")
   fast = ["--num_envs", "4", "agent.num_steps_per_env=8"]
-  result = _run("train.py", log_root, "--max_iterations", "2", *fast, task=TRACKING)
+  result = _run(launcher, "train.py", log_root, "--max_iterations", "2", *fast, task=TRACKING)
   assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
   (run_dir,) = (log_root / "g1_tracking_flat").iterdir()
   return run_dir / "exported"
 
 
 @pytest.fixture(scope="module")
-def mimic_export(tmp_path_factory):
+def mimic_export(launcher, tmp_path_factory):
   """A 2-iteration Mimic-Flat-G1 run's exported folder (shared by the mimic tests)."""
   log_root = tmp_path_factory.mktemp("logs")
   fast = ["--num_envs", "4", "agent.num_steps_per_env=8"]
-  result = _run("train.py", log_root, "--max_iterations", "2", *fast, task=TASK)
+  result = _run(launcher, "train.py", log_root, "--max_iterations", "2", *fast, task=TASK)
   assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
   (run_dir,) = (log_root / "g1_mimic_flat").iterdir()
   return run_dir / "exported"
 
 
-def test_mimic_trains_exports_goals_passes_parity_and_replays_in_mujoco(mimic_export, tmp_path):
+def test_mimic_trains_exports_goals_passes_parity_and_replays_in_mujoco(launcher, mimic_export, tmp_path):
   exported = mimic_export
   from legged_robots.deploy import DeployContract
 
@@ -56,10 +62,8 @@ def test_mimic_trains_exports_goals_passes_parity_and_replays_in_mujoco(mimic_ex
   assert [t.name for t in contract.observations][-1] == "motion_goal"
 
   script = ROOT / "scripts" / "st_rl"
-  parity = subprocess.run(
-    [sys.executable, str(script / "sim2sim.py"), "--task", TASK, "--policy", str(exported)],
-    env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=600,
-  )  # fmt: skip
+  cmd = [sys.executable, str(script / "sim2sim.py"), "--task", TASK, "--policy", str(exported)]
+  parity = launcher.run(cmd, cwd=ROOT, timeout=600)
   assert parity.returncode == 0, parity.stdout[-3000:] + parity.stderr[-3000:]
   assert "motion_goal" in parity.stdout
 
@@ -180,11 +184,12 @@ def test_a_tracking_table_with_a_partial_start_state_is_refused(tracking_export,
   assert load_start_state(folder, contract) is None
 
 
-def test_tracking_play_reports_link_errors_and_films_the_reference(tracking_export):
+def test_tracking_play_reports_link_errors_and_films_the_reference(launcher, tracking_export):
   run_dir = tracking_export.parent
   log_root = run_dir.parent.parent
   args = ["--load_run", run_dir.name, "--num_envs", "2", "--num_episodes", "2", "--episode_length_s", "1"]
-  result = _run("play.py", log_root, *args, "--video_length", "5", "--plot_steps", "20", task=TRACKING)
+  args += ["--video_length", "5", "--plot_steps", "20"]
+  result = _run(launcher, "play.py", log_root, *args, task=TRACKING)
   assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
   out = run_dir / "play" / "model_1"
   mimic = json.loads((out / "metrics.json").read_text())["mimic"]
@@ -195,12 +200,10 @@ def test_tracking_play_reports_link_errors_and_films_the_reference(tracking_expo
   assert (out / "video.mp4").stat().st_size > 0 and (out / "mimic_joints.png").is_file()
 
 
-def test_tracking_export_passes_sim2sim_parity(tracking_export):
+def test_tracking_export_passes_sim2sim_parity(launcher, tracking_export):
   script = ROOT / "scripts" / "st_rl" / "sim2sim.py"
-  parity = subprocess.run(
-    [sys.executable, str(script), "--task", TRACKING, "--policy", str(tracking_export)],
-    env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=600,
-  )  # fmt: skip
+  cmd = [sys.executable, str(script), "--task", TRACKING, "--policy", str(tracking_export)]
+  parity = launcher.run(cmd, cwd=ROOT, timeout=600)
   assert parity.returncode == 0, parity.stdout[-3000:] + parity.stderr[-3000:]
   assert "motion_goal" in parity.stdout
 
@@ -216,17 +219,18 @@ def test_tracking_export_passes_sim2sim_parity(tracking_export):
     (TASK, "env.commands.base_velocity.motion_command=nope", "velocity command: motion_command 'nope'"),
   ],
 )
-def test_a_term_that_does_not_fit_the_task_is_bad_input(tmp_path, task, override, message):
+def test_a_term_that_does_not_fit_the_task_is_bad_input(launcher, tmp_path, task, override, message):
   import re
 
   log_root = tmp_path / "logs"
-  result = _run("train.py", log_root, "--num_envs", "2", "--max_iterations", "1", override, task=task)
+  args = ["--num_envs", "2", "--max_iterations", "1", override]
+  result = _run(launcher, "train.py", log_root, *args, task=task)
   assert result.returncode == 2, result.stderr[-3000:]
   assert "Traceback" not in result.stderr and re.search(f"error: {message}", result.stderr), result.stderr
   assert not log_root.exists()
 
 
-def test_a_velocity_command_with_the_clip_base_velocity_deploys_it(tmp_path):
+def test_a_velocity_command_with_the_clip_base_velocity_deploys_it(launcher, tmp_path):
   from legged_robots.deploy import DeployContract, PolicyRuntime
   from legged_robots.deploy.closed_loop import ClosedLoop
   from refmotion_manager import MotionClip, data_path, derivatives
@@ -235,7 +239,7 @@ def test_a_velocity_command_with_the_clip_base_velocity_deploys_it(tmp_path):
   log_root = tmp_path / "logs"
   overrides = ["env.commands.base_velocity.motion_command=motion", f"env.motion.files=[{walk}]"]
   fast = ["--num_envs", "2", "agent.num_steps_per_env=8", *overrides]
-  result = _run("train.py", log_root, "--max_iterations", "1", *fast, task=TASK)
+  result = _run(launcher, "train.py", log_root, "--max_iterations", "1", *fast, task=TASK)
   assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
   (run_dir,) = (log_root / "g1_mimic_flat").iterdir()
   exported = run_dir / "exported"

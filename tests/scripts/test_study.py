@@ -14,7 +14,8 @@ import optuna
 import pytest
 import yaml
 from optuna.trial import TrialState
-from test_st_rl_scripts import ENV, ROOT  # same folder (pytest puts it on sys.path)
+from preloaded import Launcher  # same folder (pytest puts it on sys.path)
+from test_st_rl_scripts import ENV, ROOT
 
 from legged_robots.rl.cfg_yaml import load_cfg
 
@@ -47,8 +48,13 @@ def _cmd(tmp: Path, space: Path, *args: str) -> list[str]:
   return [sys.executable, str(ROOT / "scripts" / "inves_train.py"), "--study", str(space), *roots, *args]
 
 
-def _run(cmd: list[str]) -> subprocess.CompletedProcess:
-  return subprocess.run(cmd, env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=600)
+def _run(launcher: Launcher, cmd: list[str]) -> subprocess.CompletedProcess:
+  return launcher.run(cmd, cwd=ROOT, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def launcher(launch) -> Launcher:
+  return launch(ENV)
 
 
 def _study(tmp: Path, name: str = "tiny") -> optuna.Study:
@@ -60,9 +66,9 @@ def _state(run_dir: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def finished_study(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+def finished_study(launcher, tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
   tmp = tmp_path_factory.mktemp("study")
-  result = _run(_cmd(tmp, _space(tmp), "--device", "cpu", "--seed", "3"))
+  result = _run(launcher, _cmd(tmp, _space(tmp), "--device", "cpu", "--seed", "3"))
   assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
   return tmp, result
 
@@ -105,13 +111,13 @@ def test_three_trial_study_completes(finished_study):
 
 
 @pytest.mark.slow
-def test_best_params_file_trains(finished_study, tmp_path):
+def test_best_params_file_trains(launcher, finished_study, tmp_path):
   tmp, _ = finished_study
   best = yaml.safe_load((tmp / "logs" / "studies" / "tiny" / "best.yaml").read_text())
   lr = next(float(o.partition("=")[2]) for o in best if o.startswith(LR + "="))
   best_file = str(tmp / "logs" / "studies" / "tiny" / "best.yaml")
   args = ["--device", "cpu", "--params", best_file, "--max_iterations", "1"]
-  result = _run([*TRAIN, *args, "--log_root", str(tmp_path / "logs")])
+  result = _run(launcher, [*TRAIN, *args, "--log_root", str(tmp_path / "logs")])
   assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
   (run,) = (tmp_path / "logs" / "g1_flat").iterdir()
   assert (run / "model_0.pt").is_file()
@@ -119,7 +125,7 @@ def test_best_params_file_trains(finished_study, tmp_path):
 
 
 @pytest.mark.slow
-def test_killed_study_resumes_with_finished_trials_intact(tmp_path):
+def test_killed_study_resumes_with_finished_trials_intact(launcher, tmp_path):
   # 8 iterations, a checkpoint every 2: after trial 1's first evaluation it still has 6
   # iterations and 3 evaluations to go, so the kill lands mid-trial on a slow machine too.
   space = _space(tmp_path, trial={**SPACE["trial"], "eval_every": 2, "max_iterations": 8}, n_trials=2)
@@ -150,7 +156,7 @@ def test_killed_study_resumes_with_finished_trials_intact(tmp_path):
   saved = [c["iteration"] for c in _state(killed.user_attrs["run_dir"])["checkpoints"]]
   assert saved and saved[-1] < 7, saved
   time.sleep(3)  # > the grace period (2 x --heartbeat-s)
-  result = _run(cmd)
+  result = _run(launcher, cmd)
   assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
   after = _study(tmp_path).trials
   assert len(after) == 3
@@ -175,40 +181,40 @@ def test_killed_study_resumes_with_finished_trials_intact(tmp_path):
   assert len(list((tmp_path / "logs" / "st_rl" / "g1_flat").iterdir())) == 2  # no third run folder
 
 
-def _bad(tmp: Path, space: Path, *args: str) -> subprocess.CompletedProcess:
-  result = _run(_cmd(tmp, space, "--device", "cpu", *args))
+def _bad(launcher: Launcher, tmp: Path, space: Path, *args: str) -> subprocess.CompletedProcess:
+  result = _run(launcher, _cmd(tmp, space, "--device", "cpu", *args))
   assert result.returncode == 2, result.stdout[-2000:] + result.stderr[-2000:]
   assert "Traceback" not in result.stderr and result.stderr.startswith("error: ")
   return result
 
 
 @pytest.mark.slow
-def test_bad_inputs_are_exit_2_and_write_nothing(tmp_path):
+def test_bad_inputs_are_exit_2_and_write_nothing(launcher, tmp_path):
   params = {**SPACE["params"], "agent.algorithm.learning_rat": {"type": "float", "low": 0.1, "high": 0.2}}
-  unknown = _bad(tmp_path, _space(tmp_path, params=params))
+  unknown = _bad(launcher, tmp_path, _space(tmp_path, params=params))
   assert "learning_rat" in unknown.stderr and "learning_rate" in unknown.stderr
   inverted = {**SPACE["params"], LR: {"type": "float", "low": 1e-2, "high": 1e-4, "log": True}}
-  assert "empty or inverted" in _bad(tmp_path, _space(tmp_path, params=inverted)).stderr
+  assert "empty or inverted" in _bad(launcher, tmp_path, _space(tmp_path, params=inverted)).stderr
   # An unreachable --storage URL: exts/legged_robots/tests/evaluation/test_study_logic.py.
   assert not (tmp_path / "logs").exists()
 
 
 @pytest.mark.slow
-def test_other_search_space_under_an_existing_name_is_exit_2(finished_study, tmp_path):
+def test_other_search_space_under_an_existing_name_is_exit_2(launcher, finished_study, tmp_path):
   tmp, _ = finished_study
   db = tmp / "logs" / "studies" / "tiny.db"
   digest = hashlib.sha256(db.read_bytes()).hexdigest()
   wider = {**SPACE["params"], LR: {"type": "float", "low": 1e-5, "high": 1e-2, "log": True}}
-  result = _bad(tmp, _space(tmp_path, params=wider))
+  result = _bad(launcher, tmp, _space(tmp_path, params=wider))
   assert "exists with another search space" in result.stderr and "--name" in result.stderr
   assert hashlib.sha256(db.read_bytes()).hexdigest() == digest
 
 
 @pytest.mark.slow
-def test_time_to_walk_trial_is_worth_its_walking_checkpoints_wall_clock(tmp_path):
+def test_time_to_walk_trial_is_worth_its_walking_checkpoints_wall_clock(launcher, tmp_path):
   trial = {**SPACE["trial"], "max_fall": 1.0, "max_lin_err": 100.0}  # the first checkpoint walks
   space = _space(tmp_path, objective="time_to_walk", trial=trial, n_trials=1)
-  result = _run(_cmd(tmp_path, space, "--device", "cpu"))
+  result = _run(launcher, _cmd(tmp_path, space, "--device", "cpu"))
   assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
   (t,) = _study(tmp_path).trials
   state = _state(t.user_attrs["run_dir"])
@@ -220,11 +226,12 @@ def test_time_to_walk_trial_is_worth_its_walking_checkpoints_wall_clock(tmp_path
   assert (Path(t.user_attrs["run_dir"]) / "walking_policy" / "policy.onnx").is_file()
 
 
-def test_bad_params_file_is_exit_2(tmp_path):
+def test_bad_params_file_is_exit_2(launcher, tmp_path):
   mapping = tmp_path / "best.yaml"
   mapping.write_text(f"{LR}: 0.001\n")
   for path, message in ((tmp_path / "none.yaml", "cannot read it"), (mapping, "expected a YAML list")):
-    result = _run([*TRAIN, "--device", "cpu", "--params", str(path), "--log_root", str(tmp_path / "logs")])
+    args = ["--device", "cpu", "--params", str(path), "--log_root", str(tmp_path / "logs")]
+    result = _run(launcher, [*TRAIN, *args])
     assert result.returncode == 2 and message in result.stderr, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
   assert not (tmp_path / "logs").exists()

@@ -20,7 +20,8 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 import torch
-from test_st_rl_scripts import ENV, ROOT, _snapshot  # same folder (pytest puts it on sys.path)
+from preloaded import Launcher  # same folder (pytest puts it on sys.path)
+from test_st_rl_scripts import ENV, ROOT, _snapshot
 
 TASK = "Flat-G1"
 EXP = "cli_skrl"
@@ -34,16 +35,22 @@ FAST = [
 pytestmark = pytest.mark.slow
 
 
-def _run(script: str, log_root: Path, *args: str, task: str = TASK) -> subprocess.CompletedProcess:
+@pytest.fixture(scope="module")
+def launcher(launch) -> Launcher:
+  return launch(ENV)
+
+
+def _run(
+  launcher: Launcher, script: str, log_root: Path, *args: str, task: str = TASK
+) -> subprocess.CompletedProcess:
   cmd = [sys.executable, str(ROOT / "scripts" / "skrl" / script), "--task", task]
-  cmd += ["--log_root", str(log_root), *args]
-  return subprocess.run(cmd, env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=600)
+  return launcher.run([*cmd, "--log_root", str(log_root), *args], cwd=ROOT, timeout=600)
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory) -> Path:
+def trained(launcher, tmp_path_factory) -> Path:
   log_root = tmp_path_factory.mktemp("logs")
-  result = _run("train.py", log_root, "--max_iterations", "2", "--experiment_name", EXP, *FAST)
+  result = _run(launcher, "train.py", log_root, "--max_iterations", "2", "--experiment_name", EXP, *FAST)
   assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
   (run_dir,) = (log_root / EXP).iterdir()
   (run_dir / "train_stdout.txt").write_text(result.stdout)
@@ -93,19 +100,19 @@ def test_train_writes_checkpoints_params_tensorboard_and_export(trained):
   assert worst <= 1e-5
 
 
-def test_export_passes_sim2sim_parity(trained):
+def test_export_passes_sim2sim_parity(launcher, trained):
   cmd = [sys.executable, str(ROOT / "scripts" / "st_rl" / "sim2sim.py"), "--task", TASK]
   cmd += ["--policy", str(trained / "exported"), "--num_states", "50"]
-  parity = subprocess.run(cmd, env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=600)
+  parity = launcher.run(cmd, cwd=ROOT, timeout=600)
   assert parity.returncode == 0, parity.stdout[-3000:] + parity.stderr[-3000:]
   assert "PASS" in parity.stdout
 
 
-def test_resume_continues_the_iteration_count(trained):
+def test_resume_continues_the_iteration_count(launcher, trained):
   log_root = trained.parent.parent
   before = _snapshot(trained)
   args = ["--resume", "--load_run", trained.name, "--max_iterations", "1", "--experiment_name", EXP]
-  result = _run("train.py", log_root, *args, "--run_name", "resumed", *FAST)
+  result = _run(launcher, "train.py", log_root, *args, "--run_name", "resumed", *FAST)
   assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
   (resumed,) = (log_root / EXP).glob("*_resumed")
   assert [p.name for p in resumed.glob("model_*.pt")] == ["model_2.pt"]
@@ -113,12 +120,11 @@ def test_resume_continues_the_iteration_count(trained):
   assert _snapshot(trained) == before  # the source run is left as it was
 
 
-def test_play_writes_metrics_and_export(trained):
+def test_play_writes_metrics_and_export(launcher, trained):
   log_root = trained.parent.parent
   args = ["--experiment_name", EXP, "--load_run", trained.name, "--checkpoint", "1", "--no-video"]
-  result = _run(
-    "play.py", log_root, *args, "--num_envs", "2", "--num_episodes", "2", "--episode_length_s", "0.5"
-  )
+  args += ["--num_envs", "2", "--num_episodes", "2", "--episode_length_s", "0.5"]
+  result = _run(launcher, "play.py", log_root, *args)
   assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
   metrics = json.loads((trained / "play" / "model_1" / "metrics.json").read_text())
   assert metrics["episodes"] >= 2 and metrics["iteration"] == 1 and metrics["library"] == "skrl"
@@ -134,11 +140,11 @@ def test_play_writes_metrics_and_export(trained):
   ],
 )
 def test_mimic_and_tracking_tasks_train_an_skrl_iteration_and_export_their_goals(
-  tmp_path, task, algorithm, experiment
+  launcher, tmp_path, task, algorithm, experiment
 ):
   small = ["agent.motion_dataset.memory_size=2048", "agent.reply_buffer.memory_size=4096"]
   args = ["--algorithm", algorithm, "--max_iterations", "1", *FAST, *(small if algorithm == "AMP" else [])]
-  result = _run("train.py", tmp_path, *args, task=task)
+  result = _run(launcher, "train.py", tmp_path, *args, task=task)
   assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
   (run_dir,) = (tmp_path / experiment).iterdir()
   state = torch.load(run_dir / "model_0.pt", weights_only=False)
@@ -152,7 +158,7 @@ def test_mimic_and_tracking_tasks_train_an_skrl_iteration_and_export_their_goals
   assert onnx.get_inputs()[0].shape[-1] == state["st_gym"]["obs_dim"]
 
 
-def test_amp_trains_and_checkpoints_its_discriminator(tmp_path):
+def test_amp_trains_and_checkpoints_its_discriminator(launcher, tmp_path):
   log_root = tmp_path / "logs"
   small = [
     "agent.motion_dataset.memory_size=2048",
@@ -160,9 +166,8 @@ def test_amp_trains_and_checkpoints_its_discriminator(tmp_path):
     "agent.models.discriminator.network.0.layers=[64,32]",
     "agent.agent.learning_epochs=2",
   ]
-  result = _run(
-    "train.py", log_root, "--algorithm", "AMP", "--max_iterations", "2", *FAST, *small, task="Amp-Flat-G1"
-  )
+  args = ["--algorithm", "AMP", "--max_iterations", "2", *FAST, *small]
+  result = _run(launcher, "train.py", log_root, *args, task="Amp-Flat-G1")
   assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
   (run_dir,) = (log_root / "g1_amp_flat").iterdir()
   state = torch.load(run_dir / "model_1.pt", weights_only=False)
@@ -178,11 +183,11 @@ def test_amp_trains_and_checkpoints_its_discriminator(tmp_path):
 NO_DRIVER = "Warp CUDA warning: Could not find or load the NVIDIA CUDA driver."
 
 
-def test_bad_agent_key_after_warp_starts_is_one_line_and_writes_nothing(trained):
+def test_bad_agent_key_after_warp_starts_is_one_line_and_writes_nothing(launcher, trained):
   """Checked after skrl and Warp are imported: no Warp banner ahead of the error line."""
   log_root = trained.parent.parent
   before = _snapshot(log_root)
-  result = _run("train.py", log_root, "agent.agent.rollouts=32")
+  result = _run(launcher, "train.py", log_root, "agent.agent.rollouts=32")
   assert result.returncode == 2, result.stdout[-2000:] + result.stderr[-2000:]
   assert result.stdout == ""
   stderr = [ln for ln in result.stderr.splitlines() if not ln.startswith(NO_DRIVER)]

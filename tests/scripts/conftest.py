@@ -1,5 +1,6 @@
-"""The scripts' preloaded launchers (preloaded.py), one per environment, shared by the
-session: each imports the stack once instead of once per test file."""
+"""The scripts' preloaded launcher (preloaded.py), shared by the session: the stack is
+imported once instead of once per test file. One launcher lives at a time (each holds ~1 GB):
+a module that asks for another environment gets a new one and the old one is closed."""
 
 from __future__ import annotations
 
@@ -11,16 +12,19 @@ from preloaded import Launcher
 
 @pytest.fixture(scope="session")
 def launch() -> Iterator[Callable[[dict[str, str]], Launcher]]:
-  """``launch(env)``: the launcher whose interpreter runs with ``env``, started on first use
-  and shared by every test module that asks for the same environment."""
-  launchers: dict[tuple[tuple[str, str], ...], Launcher] = {}
+  """``launch(env)``: a launcher whose interpreter runs with ``env``, shared by consecutive
+  test modules that ask for the same environment."""
+  current: dict[tuple[tuple[str, str], ...], Launcher] = {}
 
   def get(env: dict[str, str]) -> Launcher:
     key = tuple(sorted(env.items()))
-    if key not in launchers or not launchers[key].alive:
-      launchers[key] = Launcher(["legged_robots.tasks"], env=env)
-    return launchers[key]
+    if key not in current or not current[key].alive:
+      for launcher in current.values():
+        launcher.close()
+      current.clear()
+      current[key] = Launcher(["legged_robots.tasks"], env=env)
+    return current[key]
 
   yield get
-  for launcher in launchers.values():
+  for launcher in current.values():
     launcher.close()

@@ -20,6 +20,7 @@ the reply is their exit statuses. Their output is ``<out>/<n>.out`` and ``<out>/
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import os
@@ -123,8 +124,12 @@ def _serve(out: Path, preload: list[str]) -> None:
   requests = sys.stdin
   for fd, kind in ((1, "out"), (2, "err")):
     _redirect(fd, out / f"preload.{kind}")
+  # The gc module's recipe for fork without exec: with the imported objects frozen, a child's
+  # collections and its exit leave the parent's pages alone (its exit took 2.5 s, not 0.4 s).
+  gc.disable()
   for name in preload:
     importlib.import_module(name)
+  gc.freeze()
   sys.stdout.flush()
   sys.stderr.flush()
   n = 0
@@ -133,6 +138,7 @@ def _serve(out: Path, preload: list[str]) -> None:
     for cwd, *argv in json.loads(line):
       pid = os.fork()
       if pid == 0:
+        gc.enable()
         replies.close()
         # Whatever the script raises propagates from here: the interpreter prints it and
         # exits 1 (SystemExit: its code), as at the top of ``python script.py``.

@@ -9,7 +9,8 @@ import subprocess
 import sys
 
 import pytest
-from test_st_rl_scripts import ENV, ROOT  # same folder (pytest puts it on sys.path)
+from preloaded import Launcher  # same folder (pytest puts it on sys.path)
+from test_st_rl_scripts import ENV, ROOT
 
 SCRIPT = ROOT / "benchmarks" / "throughput.py"
 _spec = importlib.util.spec_from_file_location("throughput", SCRIPT)
@@ -59,16 +60,16 @@ def test_even_run_counts_take_the_mean_of_the_middle_two():
   assert summary["B"]["train_sps_ratio"] == 1.0
 
 
-def test_summarize_reads_the_rows_of_out_files(tmp_path):
+def test_summarize_reads_the_rows_of_out_files(launcher, tmp_path):
   rows = [_row("A", 8, 100.0), _row("B", 8, 90.0), _row("A", 8, 110.0), _row("B", 8, 120.0)]
   out = tmp_path / "rows.jsonl"
   old_summary = {"summary": "median", "task": "A", "num_envs": 8, "train_sps": 1.0}
   out.write_text("\n".join(json.dumps(r) for r in [*rows[:2], old_summary, *rows[2:]]) + "\n")
-  result = _run("--summarize", str(out), timeout=120)
+  result = _run(launcher, "--summarize", str(out), timeout=120)
   lines = [json.loads(line) for line in result.stdout.splitlines()]
   assert lines == throughput.summarize(rows, ["A", "B"]) and lines[1]["train_sps_ratio"] == 1.0
   out.write_text('{"task": "A"}\n')
-  result = _run("--summarize", str(out), timeout=120)
+  result = _run(launcher, "--summarize", str(out), timeout=120)
   assert result.returncode == 2 and "no throughput rows" in result.stderr and "Traceback" not in result.stderr
 
 
@@ -85,9 +86,13 @@ def test_task_specs_name_runner_task_and_overrides():
       throughput.parse_spec(bad)
 
 
-def _run(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
-  cmd = [sys.executable, str(SCRIPT), *args]
-  return subprocess.run(cmd, env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+@pytest.fixture(scope="module")
+def launcher(launch) -> Launcher:
+  return launch(ENV)
+
+
+def _run(launcher: Launcher, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+  return launcher.run([sys.executable, str(SCRIPT), *args], cwd=ROOT, timeout=timeout)
 
 
 def _rows(result: subprocess.CompletedProcess) -> list[dict]:
@@ -104,37 +109,37 @@ def _check_rates(row: dict, steps_per_iteration: int) -> None:
 
 
 @pytest.mark.slow
-def test_a_skrl_row_times_skrls_trainer():
-  (row,) = _rows(_run("--tasks", SKRL_ROW, "--num_envs", "2", *TINY))
+def test_a_skrl_row_times_skrls_trainer(launcher):
+  (row,) = _rows(_run(launcher, "--tasks", SKRL_ROW, "--num_envs", "2", *TINY))
   assert row["runner"] == "skrl" and row["task"] == SKRL_ROW and row["nproc"] == 1
   assert row["ranks_in_sync"] is None
   _check_rates(row, 8 * 2)
 
 
 @pytest.mark.slow
-def test_two_gloo_processes_per_row_report_total_and_per_process_rates():
+def test_two_gloo_processes_per_row_report_total_and_per_process_rates(launcher):
   st_rl_row = "Flat-G1[agent.num_steps_per_env=8]"
-  rows = _rows(_run("--tasks", st_rl_row, SKRL_ROW, "--num_envs", "2", "--nproc", "2", *TINY))
+  rows = _rows(_run(launcher, "--tasks", st_rl_row, SKRL_ROW, "--num_envs", "2", "--nproc", "2", *TINY))
   assert [r["task"] for r in rows] == [st_rl_row, SKRL_ROW]
   for row in rows:
     assert row["nproc"] == 2 and row["ranks_in_sync"] is True, row  # training was all-reduced
     _check_rates(row, 8 * 2)
 
 
-def test_bad_specs_and_unknown_tasks_exit_2_before_any_row():
-  result = _run("--tasks", "Flat-G1", "rllib:Flat-G1", *TINY, timeout=120)
+def test_bad_specs_and_unknown_tasks_exit_2_before_any_row(launcher):
+  result = _run(launcher, "--tasks", "Flat-G1", "rllib:Flat-G1", *TINY, timeout=120)
   assert result.returncode == 2 and "unknown runner 'rllib'" in result.stderr, result.stderr
-  result = _run("--tasks", "Flat-G1", "skrl:Flat-G2", *TINY, timeout=300)
+  result = _run(launcher, "--tasks", "Flat-G1", "skrl:Flat-G2", *TINY, timeout=300)
   assert result.returncode == 2 and "Flat-G2" in result.stderr and "Traceback" not in result.stderr
   assert result.stdout == ""
 
 
-def test_unknown_override_keys_of_any_row_exit_2_before_any_row():
+def test_unknown_override_keys_of_any_row_exit_2_before_any_row(launcher):
   # The first row is valid: an exit 1 with its JSON line printed would mean the rows ran.
   for spec, key in (
     ("skrl:Flat-G1[agent.agent.nope=1]", "agent.agent.nope"),
     ("Flat-G1[env.nope=1]", "env.nope"),
   ):
-    result = _run("--tasks", "Flat-G1", spec, *TINY, timeout=300)
+    result = _run(launcher, "--tasks", "Flat-G1", spec, *TINY, timeout=300)
     assert result.returncode == 2 and key in result.stderr and "Traceback" not in result.stderr, result.stderr
     assert result.stdout == ""

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from preloaded import Launcher  # same folder (pytest puts it on sys.path)
 
 from legged_robots.evaluation.metrics import EpisodeMetrics
 from legged_robots.evaluation.time_to_walk import (
@@ -222,7 +223,7 @@ def test_evaluation_counts_exactly_one_episode_per_env():
 # ---- the command line -------------------------------------------------------------------------
 
 
-def _run(run_dir: Path, *args: str, task: str = "Flat-G1") -> subprocess.CompletedProcess:
+def _run(launcher: Launcher, run_dir: Path, *args: str, task: str = "Flat-G1") -> subprocess.CompletedProcess:
   cmd = [
     sys.executable,
     str(ROOT / "benchmarks" / "time_to_walk.py"),
@@ -231,7 +232,12 @@ def _run(run_dir: Path, *args: str, task: str = "Flat-G1") -> subprocess.Complet
     "--run-dir",
     str(run_dir),
   ]
-  return subprocess.run([*cmd, *args], env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=600)
+  return launcher.run([*cmd, *args], cwd=ROOT, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def launcher(launch) -> Launcher:
+  return launch(ENV)
 
 
 def _state_json(run_dir: Path) -> dict:
@@ -239,13 +245,13 @@ def _state_json(run_dir: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def two_sessions(tmp_path_factory) -> tuple[Path, dict, subprocess.CompletedProcess]:
+def two_sessions(launcher, tmp_path_factory) -> tuple[Path, dict, subprocess.CompletedProcess]:
   """Session 1 stops on a 1 s budget after its first chunk; session 2 runs to a 4-iteration cap."""
   run_dir = tmp_path_factory.mktemp("ttw") / "run"
-  first = _run(run_dir, *TINY, "--budget-s", "1")
+  first = _run(launcher, run_dir, *TINY, "--budget-s", "1")
   assert first.returncode == 3, first.stdout[-3000:] + first.stderr[-3000:]
   after_first = _state_json(run_dir)
-  second = _run(run_dir, *TINY, "--budget-s", "600", "--max-iterations", "4", "--print-every", "1")
+  second = _run(launcher, run_dir, *TINY, "--budget-s", "600", "--max-iterations", "4", "--print-every", "1")
   assert second.returncode == 1, second.stdout[-3000:] + second.stderr[-3000:]
   assert "no checkpoint passed within --max-iterations 4 (" in second.stdout  # not "within 0:15:00"
   return run_dir, after_first, second
@@ -281,25 +287,25 @@ def test_second_session_resumes_where_the_first_stopped(two_sessions):
 
 
 @pytest.mark.slow
-def test_resume_with_other_settings_is_exit_2(two_sessions):
+def test_resume_with_other_settings_is_exit_2(launcher, two_sessions):
   # Missing checkpoints and a corrupt state.json raise the same StRlError (exit 2) before
   # anything is built: see test_state_round_trip_and_resume_checks / test_corrupt_state_*.
   run_dir, _, _ = two_sessions
   before = (run_dir / "state.json").read_text()
   other = [a if a != "8" else "16" for a in TINY]  # --eval-envs 16
-  result = _run(run_dir, *other, "--max-iterations", "4")
+  result = _run(launcher, run_dir, *other, "--max-iterations", "4")
   assert result.returncode == 2
   assert "eval_envs: 8 -> 16" in result.stderr and "--run-dir" in result.stderr
   assert (run_dir / "state.json").read_text() == before
 
 
 @pytest.mark.slow
-def test_first_passing_checkpoint_stops_and_exports(tmp_path):
+def test_first_passing_checkpoint_stops_and_exports(launcher, tmp_path):
   import onnxruntime as ort
 
   run_dir = tmp_path / "walks"
   args = [*TINY, "--eval-every", "1", "--max-fall", "1.0", "--max-lin-err", "100"]
-  result = _run(run_dir, *args)
+  result = _run(launcher, run_dir, *args)
   assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
   state = _state_json(run_dir)
   (ckpt,) = state["checkpoints"]  # iteration 0 passed: training stopped there
@@ -311,14 +317,14 @@ def test_first_passing_checkpoint_stops_and_exports(tmp_path):
   session = ort.InferenceSession(str(run_dir / "walking_policy" / "policy.onnx"))
   assert session.get_modelmeta().custom_metadata_map["iteration"] == "0"
   assert (run_dir / "walking_policy" / "deploy.yaml").is_file()
-  again = _run(run_dir, *args)  # a finished run only reports
+  again = _run(launcher, run_dir, *args)  # a finished run only reports
   assert again.returncode == 0 and "TIME TO WALK" in again.stdout
   assert len(_state_json(run_dir)["session_starts"]) == 1
 
 
 @pytest.mark.slow
-def test_unknown_task_is_exit_2_and_writes_nothing(tmp_path):
-  result = _run(tmp_path / "run", *TINY, task="Flat-G2")
+def test_unknown_task_is_exit_2_and_writes_nothing(launcher, tmp_path):
+  result = _run(launcher, tmp_path / "run", *TINY, task="Flat-G2")
   assert result.returncode == 2
   assert "Unknown task id 'Flat-G2'" in result.stderr and "Flat-G1" in result.stderr
   assert not (tmp_path / "run").exists()

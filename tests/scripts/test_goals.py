@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
-from test_st_rl_scripts import ENV, ROOT  # same folder (pytest puts it on sys.path)
+from preloaded import Launcher  # same folder (pytest puts it on sys.path)
+from test_st_rl_scripts import ENV, ROOT
 
 TASK = "Mimic-Flat-G1"
 pytestmark = pytest.mark.slow
@@ -31,8 +32,14 @@ def _script(name: str, *args: str) -> subprocess.CompletedProcess:
   return subprocess.run(cmd, env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=600)
 
 
-def _goals(*args: str) -> subprocess.CompletedProcess:
-  return _script("goals.py", *args)
+@pytest.fixture(scope="module")
+def launcher(launch) -> Launcher:
+  return launch(ENV)
+
+
+def _goals(launcher: Launcher, *args: str) -> subprocess.CompletedProcess:
+  cmd = [sys.executable, str(ROOT / "scripts" / "st_rl" / "goals.py"), *args]
+  return launcher.run(cmd, cwd=ROOT, timeout=600)
 
 
 def _sim2mujoco(folder: Path, out: Path) -> subprocess.CompletedProcess:
@@ -85,10 +92,10 @@ def run(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def stripping(run, tmp_path_factory) -> tuple[Path, str]:
+def stripping(launcher, run, tmp_path_factory) -> tuple[Path, str]:
   """(the stripped folder, strip's stdout)."""
   out = tmp_path_factory.mktemp("ship") / "mimic"
-  result = _goals("strip", str(run / "exported"), "--out", str(out))
+  result = _goals(launcher, "strip", str(run / "exported"), "--out", str(out))
   assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
   return out, result.stdout
 
@@ -133,7 +140,7 @@ def test_strip_removes_the_tables_and_records_the_clips(run, stripping):
   assert "[goals] removed motion_goals.npz (101, 34)" in stdout
 
 
-def test_attach_with_the_clips_rebuilds_the_original_tables(run, stripped, tmp_path):
+def test_attach_with_the_clips_rebuilds_the_original_tables(launcher, run, stripped, tmp_path):
   # The clips in another folder under other names and order: found by sha256.
   mine = tmp_path / "my_clips"
   mine.mkdir()
@@ -141,7 +148,7 @@ def test_attach_with_the_clips_rebuilds_the_original_tables(run, stripped, tmp_p
   shutil.copy(clips / "dance.npz", mine / "a.npz")
   shutil.copy(clips / "wave.csv", mine / "b.csv")
   out = tmp_path / "attached"
-  result = _goals("attach", str(stripped), "--clips", str(mine), "--out", str(out))
+  result = _goals(launcher, "attach", str(stripped), "--clips", str(mine), "--out", str(out))
   assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
   assert f"[goals] wrote {out / 'motion_goals.npz'} (101, 34):" in result.stdout
   with np.load(run / "exported" / "motion_goals.npz") as a, np.load(out / "motion_goals.npz") as b:
@@ -153,7 +160,7 @@ def test_attach_with_the_clips_rebuilds_the_original_tables(run, stripped, tmp_p
 
 
 @pytest.mark.parametrize("bad", ["one byte changed", "another clip"])
-def test_attach_with_an_altered_or_other_clip_is_bad_input(run, stripped, tmp_path, bad):
+def test_attach_with_an_altered_or_other_clip_is_bad_input(launcher, run, stripped, tmp_path, bad):
   clips = run.parent.parent.parent / "clips"
   mine = tmp_path / "my_clips"
   mine.mkdir()
@@ -168,7 +175,14 @@ def test_attach_with_an_altered_or_other_clip_is_bad_input(run, stripped, tmp_pa
     save_motion(MotionClip.load(data_path() / "g1_walk.npz").replace(fps=60.0), mine / "wave.csv")
   out = tmp_path / "attached"
   result = _goals(
-    "attach", str(stripped), "--clips", str(mine / "wave.csv"), str(mine / "dance.npz"), "--out", str(out)
+    launcher,
+    "attach",
+    str(stripped),
+    "--clips",
+    str(mine / "wave.csv"),
+    str(mine / "dance.npz"),
+    "--out",
+    str(out),
   )
   assert result.returncode == 2, result.stdout[-3000:] + result.stderr[-3000:]
   lines = result.stderr.strip().splitlines()
@@ -215,14 +229,14 @@ def test_the_fingerprint_passes_float_noise_and_catches_other_tables(run):
   assert any(p.startswith("goals mean deviates by up to 9.90e-05") for p in check.problems), check.problems
 
 
-def test_attach_whose_tables_differ_from_the_record_writes_nothing(run, stripped, tmp_path):
+def test_attach_whose_tables_differ_from_the_record_writes_nothing(launcher, run, stripped, tmp_path):
   folder = tmp_path / "shipped"
   shutil.copytree(stripped, folder)
   source = folder / "goals_source.yaml"
   source.write_text(source.read_text().replace("csv_fps: 60.0", "csv_fps: 50.0"))  # the clip read too slow
   out = tmp_path / "attached"
   result = _goals(
-    "attach", str(folder), "--clips", str(run.parent.parent.parent / "clips"), "--out", str(out)
+    launcher, "attach", str(folder), "--clips", str(run.parent.parent.parent / "clips"), "--out", str(out)
   )
   assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
   assert (

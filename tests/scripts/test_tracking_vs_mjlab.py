@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from preloaded import Launcher  # same folder (pytest puts it on sys.path)
 
 from legged_robots.evaluation.time_to_walk import ESTIMATE_MARGIN, EXIT_RESERVE_S
 from legged_robots.evaluation.tracking_compare import Action, Limits, RunState, Settings, plan_chunk
@@ -150,19 +151,17 @@ def test_plan_ends_at_the_budget_and_fits_the_session():
 # ---- end to end ---------------------------------------------------------------------------------
 
 
-def _run(*args: str) -> subprocess.CompletedProcess:
-  return _finish(_start(*args))
+@pytest.fixture(scope="module")
+def launcher(launch) -> Launcher:
+  return launch(ENV)
 
 
-def _start(*args: str) -> subprocess.Popen:
-  """The script started in the background (the fixture overlaps independent commands)."""
-  cmd = [sys.executable, str(SCRIPT), *args]
-  return subprocess.Popen(cmd, env=ENV, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def _cmd(*args: str) -> list[str]:
+  return [sys.executable, str(SCRIPT), *args]
 
 
-def _finish(proc: subprocess.Popen) -> subprocess.CompletedProcess:
-  out, err = proc.communicate(timeout=600)
-  return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+def _run(launcher: Launcher, *args: str) -> subprocess.CompletedProcess:
+  return launcher.run(_cmd(*args), cwd=ROOT, timeout=600)
 
 
 def _csv(path: Path) -> Path:
@@ -180,30 +179,28 @@ TRAIN = ["--num_envs", "4", "--chunk", "1", "--device", "cpu"]
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def runs(launcher, tmp_path_factory):
   tmp = tmp_path_factory.mktemp("tvm")
   csv = _csv(tmp / "dance.csv")
   out = {
     "prepare": _run(
-      "prepare", "--csv", str(csv), "--fps", "50", "--out", str(tmp / "clip"), "--device", "cpu"
+      launcher, "prepare", "--csv", str(csv), "--fps", "50", "--out", str(tmp / "clip"), "--device", "cpu"
     )
   }
   common = ["--prepared", str(tmp / "clip"), *TRAIN]
   # st_gym: a 1 s session trains one chunk and pauses (exit 3); the rerun resumes and ends
   # at the 2-iteration cap. mjlab: one iteration in one session.
   st = ["train", "--side", "st_gym", "--run-dir", str(tmp / "st"), *common, "--max-iterations", "2"]
-  # The two sides' folders are apart: mjlab trains while st_gym's two sessions run, and the
-  # two evaluations overlap.
-  mj = _start("train", "--side", "mjlab", "--run-dir", str(tmp / "mj"), *common, "--max-iterations", "1")
-  out["st1"] = _run(*st, "--session-s", "1")
-  out["st2"] = _run(*st)
-  out["mj"] = _finish(mj)
+  # The two sides' folders are apart: mjlab trains while st_gym's second (longer) session
+  # runs, and the two evaluations overlap.
+  out["st1"] = _run(launcher, *st, "--session-s", "1")
+  mj = _cmd("train", "--side", "mjlab", "--run-dir", str(tmp / "mj"), *common, "--max-iterations", "1")
+  out["mj"], out["st2"] = launcher.run_all([mj, _cmd(*st)], cwd=ROOT, timeout=600)
   eval_args = ["--episodes", "3", "--episode-s", "0.2", "--device", "cpu"]
-  evals = {side: _start("eval", "--run-dir", str(tmp / side), *eval_args) for side in ("st", "mj")}
-  for side, proc in evals.items():
-    out[f"eval_{side}"] = _finish(proc)
-  out["compare"] = _run("compare", str(tmp / "st"), str(tmp / "mj"), "--out", str(tmp / "cmp.json"))
-  out["resume_other"] = _run(*st, "--seed", "7")
+  evals = [_cmd("eval", "--run-dir", str(tmp / side), *eval_args) for side in ("st", "mj")]
+  out["eval_st"], out["eval_mj"] = launcher.run_all(evals, cwd=ROOT, timeout=600)
+  out["compare"] = _run(launcher, "compare", str(tmp / "st"), str(tmp / "mj"), "--out", str(tmp / "cmp.json"))
+  out["resume_other"] = _run(launcher, *st, "--seed", "7")
   return tmp, out
 
 
@@ -271,16 +268,16 @@ def test_resume_with_other_settings_is_exit_2(runs):
     ),
   ],
 )
-def test_bad_input_is_exit_2_with_one_message(tmp_path, args, message):
+def test_bad_input_is_exit_2_with_one_message(launcher, tmp_path, args, message):
   args = [a.replace("OUT", str(tmp_path / "out")).replace("RUN", str(tmp_path / "run")) for a in args]
-  result = _run(*args)
+  result = _run(launcher, *args)
   assert result.returncode == 2 and message in result.stderr
   assert "Traceback" not in result.stderr
   assert not (tmp_path / "out").exists() and not (tmp_path / "run").exists()
 
 
 @pytest.mark.slow
-def test_incomplete_folders_are_exit_2_with_one_message(tmp_path):
+def test_incomplete_folders_are_exit_2_with_one_message(launcher, tmp_path):
   # A prepare folder missing its clip files, a finished run missing its checkpoint, an
   # eval.json missing its results, and an --out that cannot be written.
   prep, run = tmp_path / "prep", tmp_path / "run"
@@ -296,11 +293,11 @@ def test_incomplete_folders_are_exit_2_with_one_message(tmp_path):
     (["eval", "--run-dir", str(run)], "model_0.pt is missing"),
     (["compare", str(run)], "lacks success_rate"),
   ):
-    result = _run(*args)
+    result = _run(launcher, *args)
     assert result.returncode == 2 and message in result.stderr, (args, result.stderr[-2000:])
     assert "Traceback" not in result.stderr
   keys = ("success_rate", "body_pos_error_anchored_m", "body_pos_error_world_m", "episodes")
   (run / "eval.json").write_text(json.dumps(dict.fromkeys(keys, 1)))
-  result = _run("compare", str(run), "--out", str(tmp_path))
+  result = _run(launcher, "compare", str(run), "--out", str(tmp_path))
   assert result.returncode == 2 and "cannot write --out" in result.stderr and "Traceback" not in result.stderr
   assert not (tmp_path / "r").exists()

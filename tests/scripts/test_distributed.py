@@ -10,7 +10,8 @@ import subprocess
 import sys
 
 import pytest
-from test_st_rl_scripts import ENV, ROOT  # same folder (pytest puts it on sys.path)
+from preloaded import Launcher  # same folder (pytest puts it on sys.path)
+from test_st_rl_scripts import ENV, ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -72,12 +73,17 @@ def test_two_skrl_ranks_train_the_same_policy_only_rank_0_writes_and_resume(tmp_
   assert len(runs) == 1 and sorted(p.name for p in runs[0].glob("model_*.pt")) == ["model_2.pt", "model_3.pt"]
 
 
+@pytest.fixture(scope="module")
+def launcher(launch) -> Launcher:
+  return launch(ENV)
+
+
 @pytest.mark.parametrize(
-  ("runner", "launch"), [("st_rl", "./run.sh -g N"), ("skrl", "./run.sh -r skrl -g N")]
+  ("runner", "command"), [("st_rl", "./run.sh -g N"), ("skrl", "./run.sh -r skrl -g N")]
 )
-def test_distributed_without_torchrun_names_the_launch(tmp_path, runner, launch):
+def test_distributed_without_torchrun_names_the_launch(launcher, tmp_path, runner, command):
   cmd = [sys.executable, str(ROOT / "scripts" / runner / "train.py"), "--task", "Flat-G1", "--distributed"]
   cmd += ["--log_root", str(tmp_path)]
-  result = subprocess.run(cmd, env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=300)
-  assert result.returncode == 2 and launch in result.stderr, result.stderr
+  result = launcher.run(cmd, cwd=ROOT, timeout=300)
+  assert result.returncode == 2 and command in result.stderr, result.stderr
   assert not any(tmp_path.iterdir())

@@ -1,5 +1,5 @@
 """The scripts' preloaded launcher (preloaded.py), shared by the session: the stack is
-imported once instead of once per test file. One launcher lives at a time (each holds ~1 GB):
+imported once instead of once per test file. One launcher lives at a time (each holds ~0.6 GB):
 a module that asks for another environment gets a new one and the old one is closed."""
 
 from __future__ import annotations

@@ -231,6 +231,10 @@ def test_prepare_train_eval_compare(runs):
   assert st["checkpoint"] == "train/model_1.pt" and (tmp / "st" / st["checkpoint"]).is_file()
   assert [p.name for p in (tmp / "st" / "train").glob("model_*.pt")] == ["model_1.pt"]  # the newest only
   assert st["env_steps"] == 2 * 4 * 24  # 24 steps per env and iteration (the agent cfg)
+  # Our side's train/ is a run folder that play.py, goals.py and sim2mujoco accept.
+  params = tmp / "st" / "train" / "params"
+  assert (params / "run.yaml").read_text() == "task: Tracking-Flat-G1\n"
+  assert "csv_fps: 50.0" in (params / "env.yaml").read_text() and (params / "agent.yaml").is_file()
   mj = json.loads((tmp / "mj" / "state.json").read_text())
   assert mj["finished"] and mj["iterations"] == 1 and mj["env_steps"] == 4 * 24
   for side in ("st", "mj"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -179,13 +180,31 @@ def test_raw_clip_clamps_the_policy_output_before_it_is_fed_back(tmp_path):
 
 
 SHIPPED = sorted(p for p in (REPO / "policies").iterdir() if (p / "deploy.yaml").is_file())
+# Mimic/tracking policies ship without their goal tables (goals.py strip): the clips are not ours.
+STRIPPED = [p for p in SHIPPED if (p / "goals_source.yaml").is_file()]
+VELOCITY = [p for p in SHIPPED if p not in STRIPPED]
 
 
 def test_every_shipped_policy_is_found():
-  assert G1_POLICY in SHIPPED and len(SHIPPED) >= 3
+  assert G1_POLICY in VELOCITY and len(VELOCITY) >= 3
+  assert {p.name for p in STRIPPED} == {"mimic_flat_g1_h200", "tracking_flat_g1_h200"}
 
 
-@pytest.mark.parametrize("folder", SHIPPED, ids=lambda p: p.name)
+@pytest.mark.parametrize("folder", STRIPPED, ids=lambda p: p.name)
+def test_shipped_motion_policy_names_the_attach_command_for_its_goal_table(folder):
+  from legged_robots.deploy.motion_goals import goal_tables
+
+  c = PolicyRuntime(folder).contract
+  assert "motion_goal" in [t.name for t in c.observations] and len(c.joint_names) == 29
+  source = yaml.safe_load((folder / "goals_source.yaml").read_text())
+  assert source["clips"] and source["tables"][0]["file"] == "motion_goals.npz"
+  assert not (folder / "motion_goals.npz").exists()
+  attach = rf"goals\.py attach {re.escape(str(folder))} --clips <path to G1_"
+  with pytest.raises(MissingFileError, match=attach):
+    goal_tables(folder, c)
+
+
+@pytest.mark.parametrize("folder", VELOCITY, ids=lambda p: p.name)
 def test_shipped_g1_policy_loads_and_steps(folder):
   runtime = PolicyRuntime(folder)
   c = runtime.contract

@@ -137,9 +137,11 @@ def rig(ros) -> Iterator[Callable[..., tuple[PolicyNode, FakeRobot, Probe]]]:
   """rig(**node_overrides) -> (node, fake robot, probe), all spinning; torn down after the test."""
   made: list = []
 
-  def make(fake: bool = True, **overrides) -> tuple:
+  def make(fake: bool = True, robot_names: list[str] | None = None, robot_q=None, **overrides) -> tuple:
     node = PolicyNode(G1_POLICY, overrides, context=ros)
     robot, probe = (FakeRobot(ros) if fake else None), Probe(ros)
+    if robot is not None and robot_names is not None:  # before anything spins: never a valid state
+      robot.names, robot.q = robot_names, robot_q
     nodes = [n for n in (node, robot, probe) if n is not None]
     made.append((Spinner(ros, nodes), nodes))
     return node, robot, probe
@@ -204,9 +206,10 @@ def test_nan_joint_state_damps_and_nothing_non_finite_is_published(rig):
 
 
 def test_missing_or_unknown_joint_is_named_in_diagnostics_and_nothing_moves(rig):
-  node, robot, probe = rig(**FAST)
-  robot.names = [n for n in JOINTS if n != "left_knee_joint"] + ["camera_tilt_joint"]
-  robot.q = np.asarray(CONTRACT.default_joint_pos)[[JOINTS.index(n) for n in robot.names[:-1]] + [0]]
+  names = [n for n in JOINTS if n != "left_knee_joint"] + ["camera_tilt_joint"]
+  q = np.asarray(CONTRACT.default_joint_pos)[[JOINTS.index(n) for n in names[:-1]] + [0]]
+  # Set before the rig spins: a complete state first would soft-start, and the bad names then damp.
+  node, _, probe = rig(robot_names=names, robot_q=q, **FAST)
 
   def named() -> bool:
     message = probe.supervisor_status().get("message", "")

@@ -143,7 +143,8 @@ def declare_params(node: Node, cls: type[T], defaults: T) -> T:
 
 def refuse_unknown_overrides(node: Node) -> None:
   """rclpy keeps an override that no parameter declares and says nothing (a misspelt
-  ``-p contrl_rate_hz:=50`` would run at the default rate): refuse it, naming the closest."""
+  ``-p contrl_rate_hz:=50`` would run at the default rate): destroy the node and refuse it,
+  naming the closest."""
   known = set(node.list_parameters([], 0).names)
   overrides = node._parameter_overrides  # rclpy has no public accessor
   unknown = sorted(n for n in overrides if n not in known and not n.startswith("qos_overrides."))
@@ -152,10 +153,12 @@ def refuse_unknown_overrides(node: Node) -> None:
     for name in unknown:
       close = difflib.get_close_matches(name, sorted(known), n=1)
       hints.append(f"{name} (did you mean {close[0]}?)" if close else name)
-    raise DeployError(
+    message = (
       f"node {node.get_name()} has no parameter {', '.join(hints)}: fix the -p name "
       "(docs/ros2.md lists the parameters)."
     )
+    node.destroy_node()  # its constructor raises next: nothing else would take it off the graph
+    raise DeployError(message)
 
 
 def stamp_seconds(stamp: Any) -> float | None:

@@ -7,17 +7,19 @@
 # Two device calls (each under the 10-minute limit) on the same warm machine: the run folder
 # (logs/rsl_rl/g1_flat_stgym/<timestamp>, ignored by git) stays between them. Needs Isaac Lab's
 # bundle installed in $SITE_IL and mjlab's G1 MJCF at $STGYM_G1_XML (docs/isaaclab.md, "Running
-# the probe": install.sh and .bundle_il/g1). Writes under $OUT: train.log, train_summary.json
-# (iterations, env-steps/s), export.log, exported/ (policy.onnx, deploy.yaml, robot.xml), check_export.log,
-# eval.log, eval.json (fall rate, xy / yaw tracking error), summary.json.
+# the probe": install.sh and .bundle_il/g1). Writes under $OUT: train_summary.json
+# (iterations, env-steps/s), train.log.gz, export.log, exported/ (policy.onnx, deploy.yaml, robot.xml),
+# check_export.log, eval.log.gz, eval.json (fall rate, xy / yaw tracking error), summary.json and
+# run.tgz (run.json, params/, the tensorboard events, the last checkpoint).
 set -uo pipefail
 
 stage="${1:?usage: train_walk.sh train|eval}"
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../../.." && pwd)"
 SITE_IL="${SITE_IL:-/tmp/site_il}"
-export STGYM_G1_XML="${STGYM_G1_XML:-/tmp/il_g1/g1.xml}"
-TRAIN_SECONDS="${TRAIN_SECONDS:-540}"
+export STGYM_G1_XML="${STGYM_G1_XML:-/tmp/il_g1/xmls/g1.xml}"   # .bundle_il/g1 copied to /tmp/il_g1
+# 520 s + 30 s of SIGINT grace + the summary fit one 600-s device call (warm or cold)
+TRAIN_SECONDS="${TRAIN_SECONDS:-520}"
 NUM_ENVS="${NUM_ENVS:-4096}"
 EPISODES="${EPISODES:-1000}"
 OUT="${OUT:-/tmp/stgym_il_out}"
@@ -53,6 +55,8 @@ case "$stage" in
     run="$(ls -dt "$logs"/*/ 2>/dev/null | head -1)"
     echo "[train_walk] run ${run:-none}: $(ls "$run" 2>/dev/null | grep -c '^model_') checkpoints"
     grep -v "linesearch iterations" "$OUT/train.log" | tail -n 40
+    # the log of a 4096-env run is larger than a device call brings back; its events file is in the run
+    gzip -f "$OUT/train.log"
     ;;
   eval)
     run="$(ls -dt "$logs"/*/ 2>/dev/null | head -1)"
@@ -66,7 +70,10 @@ case "$stage" in
     "$PYTHON" -m legged_robots_isaaclab.evaluate --run "$run" --episodes "$EPISODES" --device "$DEVICE" \
       --out "$OUT/eval.json" > "$OUT/eval.log" 2>&1
     echo "[train_walk] evaluate exit $?"; grep -v "linesearch iterations" "$OUT/eval.log" | tail -n 3
-    cp "$run/run.json" "$OUT/run.json"; cp -r "$run/params" "$OUT/params"
+    gzip -f "$OUT/eval.log"
+    # one archive: a device call brings back a limited number of files
+    tar -czf "$OUT/run.tgz" -C "$run" run.json params $(cd "$run" && ls | grep -E '^events' | head -1) \
+      $(cd "$run" && ls model_*.pt | sort -t_ -k2 -n | tail -1)
     "$PYTHON" - "$OUT" <<'PY'
 import json, pathlib, sys
 out = pathlib.Path(sys.argv[1])

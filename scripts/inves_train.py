@@ -62,6 +62,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
   add("--seed", type=int, help="seed of the sampler and of every trial (default: the agent cfg's)")
   add("--heartbeat-s", type=int, default=30, help="heartbeat period; a trial silent for 2x this is dead")
   add("--print-every", type=int, default=10, help="iterations between progress lines")
+  add(
+    "--no-warmup",
+    dest="warmup",
+    action="store_false",
+    help="skip building the task once before the first trial (it keeps Warp's kernel compilation "
+    "on a fresh machine out of every trial's wall-clock)",
+  )
   for name, kind in TRIAL_FLAGS.items():
     flag = "--num_envs" if name == "num_envs" else "--" + name.replace("_", "-")
     extra = f" and removes a searched {NUM_ENVS}" if name == "num_envs" else ""
@@ -151,6 +158,7 @@ def main() -> int:
     heartbeat_s=args.heartbeat_s,
     print_every=args.print_every,
     start=_START,
+    warmup=args.warmup,
   )
   code = run.run()
   write_report(study, spec, study_root / name)

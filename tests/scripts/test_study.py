@@ -131,7 +131,9 @@ def test_killed_study_resumes_with_finished_trials_intact(launcher, tmp_path):
   space = _space(tmp_path, trial={**SPACE["trial"], "eval_every": 2, "max_iterations": 8}, n_trials=2)
   # --num_envs fixes the env count although the file searches env.scene.num_envs (it used to
   # be ignored: the searched value won).
-  cmd = _cmd(tmp_path, space, "--device", "cpu", "--pruner", "none", "--heartbeat-s", "1", "--num_envs", "3")
+  cmd = _cmd(
+    tmp_path, space, "--device", "cpu", "--pruner", "none", "--heartbeat-s", "1", "--num_envs", "3", "--no-warmup"
+  )
   log = tmp_path / "first.log"
   with log.open("w") as out:
     proc = subprocess.Popen(cmd, env=ENV, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
@@ -176,6 +178,7 @@ def test_killed_study_resumes_with_finished_trials_intact(launcher, tmp_path):
   assert len(state["session_starts"]) == 2 and [c["iteration"] for c in state["checkpoints"]] == [1, 3, 5, 7]
   assert f"resuming {killed.user_attrs['run_dir']} from model_{saved[-1]}.pt" in result.stdout
   assert "--num_envs 3: env.scene.num_envs is not searched" in result.stdout
+  assert "warm-up" not in result.stdout  # --no-warmup
   assert all(set(t.params) == {LR, "agent.algorithm.num_learning_epochs"} for t in after)
   assert load_cfg(Path(cont.user_attrs["run_dir"]) / "params" / "env.yaml").scene.num_envs == 3
   assert len(list((tmp_path / "logs" / "st_rl" / "g1_flat").iterdir())) == 2  # no third run folder
@@ -216,6 +219,10 @@ def test_time_to_walk_trial_is_worth_its_walking_checkpoints_wall_clock(launcher
   space = _space(tmp_path, objective="time_to_walk", trial=trial, n_trials=1)
   result = _run(launcher, _cmd(tmp_path, space, "--device", "cpu"))
   assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+  # Warp's kernels are compiled or loaded before the trial's clock starts (on a fresh kernel
+  # cache, 39.4 s of a tiny trial's 41 s on this CPU; docs/study.md).
+  warm = result.stdout.index("[study] warm-up: Flat-G1 built and stepped with 2 envs in ")
+  assert warm < result.stdout.index("[study] trial 0: ")
   (t,) = _study(tmp_path).trials
   state = _state(t.user_attrs["run_dir"])
   (walked,) = state["checkpoints"]  # walked at iteration 0: the trial stopped there

@@ -60,6 +60,8 @@ NEVER_PASSES = -1.0
 """Pass thresholds of a score trial: no fall rate or error is <= -1, so the time-to-walk
 session never stops early and trains its whole budget."""
 EXIT_DONE, EXIT_FAILED, EXIT_PAUSED = 0, 1, 3
+WARMUP_ENVS, WARMUP_STEPS = 2, 3
+"""StudyRun.warm_up's env: enough to run every kernel of a training step once."""
 MAX_FAILURES_IN_A_ROW = 3
 """Trials that raise one after another stop the command (a broken setup, not bad luck)."""
 
@@ -106,6 +108,8 @@ class StudyRun:
   """time.perf_counter() at process start: the budget counts from there."""
   setup_s: float = 0.0
   """The last trial's env and runner creation in this process (budget estimate)."""
+  warmup: bool = True
+  """Build and step the task once before this command's first trial (warm_up)."""
 
   def elapsed(self) -> float:
     return time.perf_counter() - self.start
@@ -135,6 +139,9 @@ class StudyRun:
         continue
       if not self._fits(self.setup_s):
         return EXIT_PAUSED
+      if self.warmup:
+        self.warmup = False
+        self.warm_up()  # before ask: a trial is RUNNING from then on and must beat
       with warnings.catch_warnings():
         # Optuna's heartbeat thread lives in study.optimize; this loop runs its own (Heartbeat).
         warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
@@ -146,6 +153,36 @@ class StudyRun:
       if failures >= MAX_FAILURES_IN_A_ROW:
         print(f"[study] {failures} trials failed in a row (errors above): stopping", flush=True)
         return EXIT_FAILED
+
+  def warm_up(self) -> None:
+    """Build the task's env with WARMUP_ENVS envs and step it, counted in no trial.
+
+    On a fresh machine MuJoCo Warp compiles its kernels on first use (1-2 min on a GPU, ~25 s
+    on a CPU) and caches them on disk; without this the command's first trial would carry
+    that time in its wall-clock (time_to_walk) and lose to the trials after it. The cache is
+    keyed by kernel source, not by env count, so a tiny env compiles what every trial uses."""
+    import torch
+
+    from legged_robots.rl.task_cfg import apply_cfg_overrides, checked_overrides, load_task_cfgs
+    from legged_robots.tasks.registry import env_class
+
+    t0 = time.perf_counter()
+    cfgs = load_task_cfgs(self.spec.task, play=False)
+    apply_cfg_overrides(cfgs, checked_overrides(list(self.spec.overrides)))
+    cfgs.env.scene.num_envs = WARMUP_ENVS
+    env = env_class(self.spec.task)(cfg=cfgs.env, device=self.device)
+    try:
+      env.reset()
+      actions = torch.zeros(WARMUP_ENVS, env.action_manager.total_action_dim, device=self.device)
+      for _ in range(WARMUP_STEPS):
+        env.step(actions)
+    finally:
+      env.close()
+    print(
+      f"[study] warm-up: {self.spec.task} built and stepped with {WARMUP_ENVS} envs in "
+      f"{time.perf_counter() - t0:.1f} s (Warp kernels compiled or loaded; counted in no trial)",
+      flush=True,
+    )
 
   def run_trial(self, trial: Trial) -> Outcome:
     from legged_robots.rl.run_dir import claim_run_dir

@@ -131,9 +131,8 @@ def test_killed_study_resumes_with_finished_trials_intact(launcher, tmp_path):
   space = _space(tmp_path, trial={**SPACE["trial"], "eval_every": 2, "max_iterations": 8}, n_trials=2)
   # --num_envs fixes the env count although the file searches env.scene.num_envs (it used to
   # be ignored: the searched value won).
-  cmd = _cmd(
-    tmp_path, space, "--device", "cpu", "--pruner", "none", "--heartbeat-s", "1", "--num_envs", "3", "--no-warmup"
-  )
+  flags = ["--device", "cpu", "--pruner", "none", "--heartbeat-s", "1", "--num_envs", "3", "--no-warmup"]
+  cmd = _cmd(tmp_path, space, *flags)
   log = tmp_path / "first.log"
   with log.open("w") as out:
     proc = subprocess.Popen(cmd, env=ENV, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)

@@ -30,8 +30,7 @@ from mjlab.rl import RslRlVecEnvWrapper
 from legged_robots.evaluation.tracking_compare import TASKS, Settings, prepared
 from legged_robots.evaluation.tracking_metric import BODIES, BodyPoses, EpisodeScore, body_pos_errors
 from legged_robots.evaluation.walk_eval import eval_env_cfg
-from legged_robots.rl.cfg_yaml import dump_cfg
-from legged_robots.rl.run_dir import write_run_info
+from legged_robots.rl.run_dir import write_run_params
 from legged_robots.rl.runner import runner_class
 from legged_robots.rl.task_cfg import apply_cfg_overrides, checked_overrides, load_task_cfgs
 from legged_robots.tasks.config.g1.tracking_env_cfgs import MOTION
@@ -194,9 +193,7 @@ class Trainer:
     agent.save_interval = NEVER
     self.steps_per_iter = agent.num_steps_per_env * settings.num_envs
     if settings.side == "st_gym":  # a run folder play.py, goals.py and sim2mujoco accept
-      write_run_info(Path(log_dir), TASKS["st_gym"], None)
-      dump_cfg(env_cfg, Path(log_dir, "params", "env.yaml"))
-      dump_cfg(agent, Path(log_dir, "params", "agent.yaml"))
+      write_run_params(Path(log_dir), TASKS["st_gym"], None, env_cfg, agent)
     self.env, _, self.runner = _env_and_runner(settings.side, env_cfg, agent, log_dir, device, checkpoint)
     if settings.side == "mjlab" and checkpoint is not None:
       # rsl_rl's load leaves the counter at the saved (last done) iteration; continue

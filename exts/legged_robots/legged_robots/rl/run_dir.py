@@ -25,6 +25,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -64,6 +65,17 @@ def write_run_info(run_dir: Path, task: str, resumed_from: Path | None) -> None:
   path = run_dir / RUN_INFO
   path.parent.mkdir(parents=True, exist_ok=True)
   path.write_text(yaml.safe_dump(info, sort_keys=False))
+
+
+def write_run_params(
+  run_dir: Path, task: str, resumed_from: Path | None, env_cfg: Any, agent_cfg: Any
+) -> None:
+  """params/{run,env,agent}.yaml of a st_rl run: what play.py, goals.py and sim2mujoco read back."""
+  from legged_robots.rl.cfg_yaml import dump_cfg
+
+  write_run_info(run_dir, task, resumed_from)
+  dump_cfg(env_cfg, run_dir / "params" / "env.yaml")
+  dump_cfg(agent_cfg, run_dir / "params" / "agent.yaml")
 
 
 @contextlib.contextmanager

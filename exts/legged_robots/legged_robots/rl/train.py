@@ -15,13 +15,12 @@ from typing import Literal
 
 from legged_robots.deploy.runs import experiment_dirs
 from legged_robots.rl import checkpoint as ckpt
-from legged_robots.rl.cfg_yaml import dump_cfg
 from legged_robots.rl.checks import at_least, check_agent_cfg, check_env_cfg
 from legged_robots.rl.distributed import Rank, rank_from_env, report_rank, run_device
 from legged_robots.rl.errors import StRlError
 from legged_robots.rl.hydra_main import run_jobs
 from legged_robots.rl.messages import next_steps, quiet_build, smoke_test_note
-from legged_robots.rl.run_dir import TrainLock, claim_run_dir, clean_stale, write_run_info
+from legged_robots.rl.run_dir import TrainLock, claim_run_dir, clean_stale, write_run_params
 from legged_robots.rl.task_cfg import (
   TaskCfgs,
   apply_cfg_overrides,
@@ -212,9 +211,7 @@ def run_train(opts: TrainOptions) -> Path:
 
         env = PeriodicVideoRecorder(env, run_dir / "videos" / "train", opts.video_interval, opts.video_length)
       wrapped = RslRlVecEnvWrapper(env, clip_actions=agent.clip_actions)
-      write_run_info(run_dir, opts.task, resume_path)
-      dump_cfg(cfgs.env, run_dir / "params" / "env.yaml")
-      dump_cfg(agent, run_dir / "params" / "agent.yaml")
+      write_run_params(run_dir, opts.task, resume_path, cfgs.env, agent)
       print(f"[st_rl] logging to {run_dir}", flush=True)
       runner = runner_class(agent)(wrapped, asdict(agent), opts.task, str(run_dir), device)
       runner.add_git_repo_to_log(__file__)

@@ -119,7 +119,7 @@ class StudyRun:
 
   def run(self) -> int:
     """EXIT_DONE when the study holds n_trials finished trials, EXIT_PAUSED when the budget
-    is used, EXIT_FAILED after MAX_FAILURES_IN_A_ROW failed trials."""
+    is used, EXIT_FAILED after MAX_FAILURES_IN_A_ROW failed trials or a failed warm-up."""
     failures = 0
     while True:
       with warnings.catch_warnings():
@@ -139,9 +139,14 @@ class StudyRun:
         continue
       if not self._fits(self.setup_s):
         return EXIT_PAUSED
-      if self.warmup:
+      if self.warmup:  # before ask: a trial is RUNNING from then on and must beat
         self.warmup = False
-        self.warm_up()  # before ask: a trial is RUNNING from then on and must beat
+        try:
+          self.warm_up()
+        except Exception as e:
+          traceback.print_exc()
+          print(f"[study] the warm-up failed: {type(e).__name__}: {e}; no trial started", flush=True)
+          return EXIT_FAILED
       with warnings.catch_warnings():
         # Optuna's heartbeat thread lives in study.optimize; this loop runs its own (Heartbeat).
         warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")

@@ -198,10 +198,11 @@ class FakeSession:
     self.state.checkpoints[-1].evaluation = Evaluation(4, fall, lin, 0.1, 1.0, 0.5, ok)
 
 
-def _study_run(tmp_path: Path, spec: StudySpec) -> StudyRun:
+def _study_run(tmp_path: Path, spec: StudySpec, warmup: bool = False) -> StudyRun:
   storage = open_storage(f"sqlite:///{tmp_path / 'study.db'}", heartbeat_s=60)
   study = load_or_create(storage, "unit", spec, seed=0)
-  return StudyRun(study, storage, spec, "unit", 4, tmp_path, "cpu", None, None, 60, 1, time.perf_counter())
+  args = (study, storage, spec, "unit", 4, tmp_path, "cpu", None, None, 60, 1, time.perf_counter())
+  return StudyRun(*args, warmup=warmup)
 
 
 def _run_fake(run: StudyRun, results: list[tuple[float, float]]) -> tuple[Outcome, float, int]:
@@ -349,6 +350,15 @@ def test_three_failed_trials_in_a_row_stop_the_command(tmp_path):
   trials = run.study.get_trials()
   assert [t.state for t in trials] == [TrialState.FAIL] * 3
   assert all("No-Such-Task" in t.user_attrs["error"] for t in trials)
+
+
+def test_a_failed_warm_up_stops_the_command_before_any_trial(tmp_path, capsys):
+  run = _study_run(tmp_path, replace(SPEC, task="No-Such-Task"), warmup=True)
+  assert run.run() == 1
+  assert run.study.get_trials() == []
+  out = capsys.readouterr().out
+  assert "[study] the warm-up failed: StRlError: Unknown task id 'No-Such-Task'" in out
+  assert out.strip().endswith("no trial started")
 
 
 def test_continuation_finds_its_run_folder_by_name_in_this_experiment_folder(tmp_path, capsys):

@@ -30,6 +30,7 @@ from typing import Any
 import yaml
 
 from legged_robots.deploy.runs import EXPORT_DIR, RUN_INFO
+from legged_robots.rl.cfg_yaml import dump_cfg
 
 TRAIN_LOCK = ".train.lock"
 EXPORT_LOCK = ".export.lock"
@@ -71,8 +72,6 @@ def write_run_params(
   run_dir: Path, task: str, resumed_from: Path | None, env_cfg: Any, agent_cfg: Any
 ) -> None:
   """params/{run,env,agent}.yaml of a st_rl run: what play.py, goals.py and sim2mujoco read back."""
-  from legged_robots.rl.cfg_yaml import dump_cfg
-
   write_run_info(run_dir, task, resumed_from)
   dump_cfg(env_cfg, run_dir / "params" / "env.yaml")
   dump_cfg(agent_cfg, run_dir / "params" / "agent.yaml")

@@ -10,7 +10,8 @@
 #   $CARRY/flat_g1_ttw.db     the study database (the last call's $OUT/study/flat_g1_ttw.db)
 #   $CARRY/paused/<run>/      the paused trial's newest checkpoint, state.json and params/
 #                             (the last call's $OUT/paused/<run>; without it the trial trains again)
-# Needs the mjlab bundle installed in $SITE, or its parts in /tmp/bundle (docs/study.md).
+# Needs the bundle installed in $SITE, or its parts in /tmp/bundle: the Python 3.12 wheels of the
+# third-party dependencies in exts/legged_robots/pyproject.toml (the offline bundle's make.sh).
 # One worker: trials are timed without contention. --max-wall-min 4.5: the defaults walk in
 # 3.5-5.4 min (docs/benchmarks.md); a trial slower than that cannot beat them.
 set -uo pipefail

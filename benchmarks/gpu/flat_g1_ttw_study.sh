@@ -40,9 +40,11 @@ if [ ! -f "$SITE/.installed" ]; then
   touch "$SITE/.installed"
 fi
 # Our two packages from this checkout, into their own folder: a new checkout replaces them.
-rm -rf "$WORK/site_ours"
+# Built from a copy, so that setuptools leaves no build/ in the checkout.
+rm -rf "$WORK/site_ours" "$WORK/src" && mkdir -p "$WORK/src"
+cp -r "$repo/exts/refmotion_manager" "$repo/exts/legged_robots" "$WORK/src/"
 "$PYTHON" -m pip install -q --no-deps --no-index --no-build-isolation --target "$WORK/site_ours" \
-  "$repo/exts/refmotion_manager" "$repo/exts/legged_robots" > "$WORK/pip_ours.log" 2>&1 \
+  "$WORK/src/refmotion_manager" "$WORK/src/legged_robots" > "$WORK/pip_ours.log" 2>&1 \
   || { tail -20 "$WORK/pip_ours.log"; exit 1; }
 export PYTHONPATH="$WORK/site_ours:$SITE" PYTHONUNBUFFERED=1 MJLAB_WARP_QUIET=1 MUJOCO_GL="${MUJOCO_GL:-egl}"
 cd "$repo"

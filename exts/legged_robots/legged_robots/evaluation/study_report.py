@@ -1,7 +1,7 @@
 """What a study leaves beside its database: ``<study_root>/<name>/``.
 
-- ``trials.csv`` and ``report.md``: one row per trial (state, value, evaluations, params,
-  run folder); report.md adds the best trial and the parameter importances.
+- ``trials.csv`` and ``report.md``: one row per trial (state, value, whether it walked for
+  time_to_walk, evaluations, params, run folder); report.md adds the best trial and the parameter importances.
 - ``best.yaml``: the best complete trial's overrides, a YAML list that
   ``train.py --params best.yaml`` applies (command-line overrides still win).
 - ``history.png`` and ``importances.png``: Optuna's matplotlib plots. Importances
@@ -31,6 +31,16 @@ def trial_state(t: FrozenTrial) -> str:
   return "paused" if t.user_attrs.get("paused") else t.state.name.lower()
 
 
+def walked(t: FrozenTrial) -> str:
+  """For time_to_walk: "yes" when a complete trial walked, "no" when its value is the
+  not-walking score (max_wall_s x its last distance). A session stops at the first walking
+  checkpoint, and a checkpoint walks exactly when its distance is <= 1, so the last report
+  tells (also for trials recorded before this column existed)."""
+  if t.state != TrialState.COMPLETE or not t.intermediate_values:
+    return ""
+  return "yes" if t.intermediate_values[max(t.intermediate_values)] <= 1.0 else "no"
+
+
 def trial_rows(study: optuna.Study, spec: StudySpec) -> list[dict[str, Any]]:
   rows = []
   for t in study.get_trials(deepcopy=False):
@@ -40,6 +50,7 @@ def trial_rows(study: optuna.Study, spec: StudySpec) -> list[dict[str, Any]]:
       "state": trial_state(t),
       # A pruned trial's value is its last report (not the objective): shown as that.
       "value": t.value if t.state == TrialState.COMPLETE else "",
+      **({"walked": walked(t)} if spec.objective == "time_to_walk" else {}),
       "evaluations": len(steps),
       "last_iteration": steps[-1] if steps else "",
       "last_report": t.intermediate_values[steps[-1]] if steps else "",

@@ -17,6 +17,7 @@ from optuna.trial import TrialState
 
 from legged_robots.evaluation.study import NEVER_PASSES, Outcome, StudyRun, distributions
 from legged_robots.evaluation.study_db import load_or_create, make_pruner, open_storage
+from legged_robots.evaluation.study_report import trial_rows
 from legged_robots.evaluation.study_space import (
   ParamSpec,
   PrunerSpec,
@@ -243,6 +244,12 @@ def test_time_to_walk_values(tmp_path):
   # Never walks within the 3 iterations: max_wall_s (15 min) x the last distance 1.5.
   outcome, value, _ = _run_fake(run, [(0.4, 0.0), (0.3, 0.0), (0.3, 0.0)])
   assert (outcome, value) == (Outcome.COMPLETE, pytest.approx(900.0 * 1.5))
+  # The report tells the two apart: the first walked (last distance 1.0), the second did not.
+  assert [(r["value"], r["walked"]) for r in trial_rows(run.study, spec)] == [
+    (30.0, "yes"),
+    (pytest.approx(1350.0), "no"),
+  ]
+  assert "walked" not in trial_rows(run.study, SPEC)[0]  # the score objective has no such column
 
 
 def test_unreachable_storage_is_a_clear_error(tmp_path):

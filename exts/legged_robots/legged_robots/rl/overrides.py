@@ -31,6 +31,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from legged_robots.rl.errors import OverrideError
 from legged_robots.rl.override_values import cfg_node, merge_composed
+from legged_robots.rl.st_gym_names import st_gym_hint
 
 __all__ = ["Override", "apply_overrides", "cfg_node", "compose", "parse_overrides"]
 
@@ -206,9 +207,10 @@ def _unknown_key(node: Any, key: str, override: Override, depth: int) -> Overrid
   more = "" if close or len(keys) <= 12 else f" (and {len(keys) - 12} more)"
   addable = depth == len(path) - 1 and _add_problem(node, key) is None
   add_hint = f"; to add the key write +{override.input_line}" if addable else ""
+  full = ".".join(path[: depth + 1])
   return OverrideError(
-    f"unknown override key {'.'.join(path[: depth + 1])!r} in "
-    f"{override.input_line!r}; {label}: {', '.join(f'{prefix}.{k}' for k in shown)}{more}{add_hint}"
+    f"unknown override key {full!r} in {override.input_line!r}; {label}: "
+    f"{', '.join(f'{prefix}.{k}' for k in shown)}{more}{add_hint}{st_gym_hint(full)}"
   )
 
 

@@ -25,10 +25,8 @@ class Renamed:
 
 
 _DEVIATION = (
-  "one joint_deviation term weights every group (one batched term instead of five), this "
-  "group by the factor in env.rewards.joint_deviation.params.weights['{}']. Hydra's override "
-  "grammar cannot name a regex key: scale the whole term (env.rewards.joint_deviation.weight) "
-  "or change the factor in tasks/config/g1/env_cfgs.py"
+  "one joint_deviation term weights every group (one batched term instead of five); this "
+  "group's factor of its weight is env.rewards.joint_deviation.params.weights.{0}"
 )
 _SCHEDULE = "the reward-weight schedule of {0} is env.curriculum.{0}_schedule"
 
@@ -36,15 +34,9 @@ ST_GYM_NAMES: dict[str, Renamed] = {
   # table 3.4: rewards
   **{
     f"env.rewards.joint_deviation_{group}": Renamed(
-      ("env.rewards.joint_deviation.params.weights",), "Flat-G1", _DEVIATION.format(pattern)
+      (f"env.rewards.joint_deviation.params.weights.{group}",), "Flat-G1", _DEVIATION.format(group)
     )
-    for group, pattern in (
-      ("hip", ".*_hip_(yaw|roll)_joint"),
-      ("feet", ".*_ankle_roll_joint"),
-      ("arms", ".*_(shoulder_.*|elbow)_joint"),
-      ("wrist", ".*_wrist_.*_joint"),
-      ("torso", "waist_.*_joint"),
-    )
+    for group in ("hip", "feet", "arms", "wrist", "torso")
   },
   "env.rewards.feet_parallel_v1": Renamed(
     ("env.rewards.feet_parallel",), "Flat-G1", "it is env.rewards.feet_parallel"

@@ -48,12 +48,15 @@ def test_the_keys_an_entry_points_to_exist_and_its_own_key_does_not(key):
     _resolve(roots, key)  # st_gym's key is not a key here (else no entry is needed)
 
 
-def test_group_factors_named_in_the_notes_are_flat_g1s_joint_deviation_keys():
-  weights = _resolve(_roots("Flat-G1"), "env.rewards.joint_deviation.params.weights")
-  for group in ("hip", "feet", "arms", "wrist", "torso"):
-    note = ST_GYM_NAMES[f"env.rewards.joint_deviation_{group}"].note
-    pattern = note.split("weights['")[1].split("']")[0]
-    assert pattern in weights, (group, pattern, list(weights))
+def test_st_gyms_group_weight_is_set_from_the_command_line():
+  cfgs = load_task_cfgs("Flat-G1", play=False)
+  roots: dict[str, Any] = {"env": cfgs.env, "agent": cfgs.agent}
+  apply_overrides(
+    roots, parse_overrides(["env.rewards.joint_deviation.params.weights.hip=2.0"], ("env", "agent"))
+  )
+  params = roots["env"].rewards["joint_deviation"].params
+  assert params["weights"] == {"hip": 2.0, "feet": 0.5, "arms": 1.0, "torso": 1.0, "wrist": 1.0}
+  assert params["groups"]["hip"] == r".*_hip_(yaw|roll)_joint"
 
 
 @pytest.mark.parametrize(
@@ -61,7 +64,9 @@ def test_group_factors_named_in_the_notes_are_flat_g1s_joint_deviation_keys():
   [
     (
       "env.rewards.joint_deviation_hip.weight=-0.2",
-      "st_gym's env.rewards.joint_deviation_hip: one joint_deviation term weights every group",
+      "st_gym's env.rewards.joint_deviation_hip: one joint_deviation term weights every group (one "
+      "batched term instead of five); this group's factor of its weight is "
+      "env.rewards.joint_deviation.params.weights.hip",
     ),
     ("env.curriculum.alive_rew.params.num_steps=500", "is env.curriculum.alive_schedule"),
     ("agent.actor_hidden_dims=[256,128]", "st_gym's agent.actor_hidden_dims: it is agent.actor.hidden_dims"),

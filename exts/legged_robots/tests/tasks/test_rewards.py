@@ -57,6 +57,19 @@ def test_joint_deviation_l1_weights_joints_by_pattern():
   torch.testing.assert_close(term(env, **params), torch.tensor([0.3 + 1.0 + 0.2]))
 
 
+def test_joint_deviation_l1_named_groups_stand_for_their_patterns():
+  asset = robot(
+    joint_pos=torch.tensor([[0.5, -1.0, 3.0, 0.4]]), default_joint_pos=torch.tensor([[0.2, 0.0, 0.0, 0.0]])
+  )
+  asset.joint_names = ["l_hip", "r_hip", "knee", "ankle"]
+  env = fake_env(robot=asset)
+  # "hip" is a group (-> .*_hip), "ankle" a pattern; the unused group "knees" adds nothing.
+  params = {"weights": {"hip": 2.0, "ankle": 0.5}, "groups": {"hip": ".*_hip", "knees": "knee"}}
+  term = rewards.joint_deviation_l1(SimpleNamespace(params=params), env)
+  # 2 x (|0.5 - 0.2| + |-1.0|) + 0.5 x |0.4|
+  torch.testing.assert_close(term(env, **params), torch.tensor([2.6 + 0.2]))
+
+
 def test_joint_deviation_l1_pattern_matching_nothing_fails():
   asset = robot(joint_pos=torch.zeros(1, 1), default_joint_pos=torch.zeros(1, 1))
   asset.joint_names = ["hip"]

@@ -66,18 +66,29 @@ class joint_deviation_l1:
   One pass over the joints for several joint groups (hips, arms, waist, ...), as
   mjlab's single posture term: each group as its own term would recompute the same
   deviation and cost the reward manager seven more tensor ops per step.
+
+  ``weights`` maps a joint-name pattern, or a name from ``groups`` (name -> pattern), to
+  its factor. Named groups make a factor settable from the command line
+  (``env.rewards.joint_deviation.params.weights.hip=2.0``): hydra's override grammar
+  cannot name a key such as ``.*_hip_(yaw|roll)_joint``.
   """
 
   def __init__(self, cfg: RewardTermCfg, env: ManagerBasedRlEnv):
     asset: Entity = env.scene[cfg.params.get("asset_cfg", _ROBOT).name]
-    ids, _, weights = resolve_matching_names_values(cfg.params["weights"], asset.joint_names)
+    groups = cfg.params.get("groups") or {}
+    patterns = {groups.get(key, key): factor for key, factor in cfg.params["weights"].items()}
+    ids, _, weights = resolve_matching_names_values(patterns, asset.joint_names)
     self._ids = torch.tensor(ids, device=env.device)
     self._weights = torch.tensor(weights, device=env.device, dtype=torch.float32)
 
   def __call__(
-    self, env: ManagerBasedRlEnv, weights: dict[str, float], asset_cfg: SceneEntityCfg = _ROBOT
+    self,
+    env: ManagerBasedRlEnv,
+    weights: dict[str, float],
+    groups: dict[str, str] | None = None,
+    asset_cfg: SceneEntityCfg = _ROBOT,
   ) -> torch.Tensor:
-    del weights  # Resolved at init.
+    del weights, groups  # Resolved at init.
     data = env.scene[asset_cfg.name].data
     deviation = data.joint_pos[:, self._ids] - data.default_joint_pos[:, self._ids]
     return torch.sum(torch.abs(deviation) * self._weights, dim=1)

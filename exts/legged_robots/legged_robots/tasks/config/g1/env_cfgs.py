@@ -50,17 +50,23 @@ def _g1(num_joints: Literal[29, 23], rough: bool) -> LocomotionRobot:
   )
 
 
-def _deviation_weights(num_joints: Literal[29, 23]) -> dict[str, float]:
-  """Joint pattern -> factor of the joint_deviation weight; wrists only on the 29-DoF G1."""
-  weights = {
-    r".*_hip_(yaw|roll)_joint": 1.0,
-    r".*_ankle_roll_joint": 0.5,
-    r".*_(shoulder_.*|elbow)_joint": 1.0,
-    r"waist_.*_joint": 1.0,
-  }
+# st_gym's five joint_deviation_<group> terms, as the named groups of one term.
+DEVIATION_GROUPS = {
+  "hip": r".*_hip_(yaw|roll)_joint",
+  "feet": r".*_ankle_roll_joint",
+  "arms": r".*_(shoulder_.*|elbow)_joint",
+  "torso": r"waist_.*_joint",
+  "wrist": r".*_wrist_.*_joint",
+}
+
+
+def _deviation_params(num_joints: Literal[29, 23]) -> dict[str, dict]:
+  """joint_deviation's params: group -> factor of its weight, group -> joint pattern;
+  wrists only on the 29-DoF G1."""
+  weights = {"hip": 1.0, "feet": 0.5, "arms": 1.0, "torso": 1.0}
   if num_joints == 29:
-    weights[r".*_wrist_.*_joint"] = 1.0
-  return weights
+    weights["wrist"] = 1.0
+  return {"weights": weights, "groups": {name: DEVIATION_GROUPS[name] for name in weights}}
 
 
 def g1_rough_env_cfg(
@@ -88,7 +94,7 @@ def g1_rough_env_cfg(
     ),
     # Hips -0.1, ankle roll -0.05, arms -0.1, waist -0.1, wrists -0.1: one term, per-joint factors.
     joint_deviation=RewardTermCfg(
-      func=mdp.joint_deviation_l1, weight=-0.1, params={"weights": _deviation_weights(num_joints)}
+      func=mdp.joint_deviation_l1, weight=-0.1, params=_deviation_params(num_joints)
     ),
     energy_cost=RewardTermCfg(
       func=mdp.electrical_power_cost,

@@ -1,7 +1,8 @@
 """What a study leaves beside its database: ``<study_root>/<name>/``.
 
-- ``trials.csv`` and ``report.md``: one row per trial (state, value, whether it walked for
-  time_to_walk, evaluations, params, run folder); report.md adds the best trial and the parameter importances.
+- ``trials.csv`` and ``report.md``: one row per trial (state, value, for time_to_walk
+  whether it walked, evaluations, params, run folder); report.md adds the best trial and
+  the parameter importances.
 - ``best.yaml``: the best complete trial's overrides, a YAML list that
   ``train.py --params best.yaml`` applies (command-line overrides still win).
 - ``history.png`` and ``importances.png``: Optuna's matplotlib plots. Importances

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Renamed:
   here: tuple[str, ...]
-  """Keys of the composed config (``env.`` / ``agent.``) that hold it here."""
+  """Keys of the composed config (``env.`` / ``agent.``) that hold it here; none where
+  the task itself is the setting (using_21_joint: the -23DoF tasks)."""
   task: str
   """A registered task in which every key of ``here`` exists."""
   note: str
@@ -103,7 +104,7 @@ ST_GYM_NAMES: dict[str, Renamed] = {
   # table 3.8: amp_mimic_cfg.py
   "env.num_envs": Renamed(("env.scene.num_envs",), "Flat-G1", "it is env.scene.num_envs (or --num_envs)"),
   "env.using_21_joint": Renamed(
-    ("env.scene.entities",),
+    (),  # a choice of task, not a key
     "Flat-G1-23DoF",
     "pick the task instead: Flat-G1-23DoF / Rough-G1-23DoF (wrists locked) or the 29-DoF Flat-G1",
   ),

@@ -41,11 +41,19 @@ def _resolve(roots: dict[str, Any], key: str) -> Any:
 @pytest.mark.parametrize("key", sorted(ST_GYM_NAMES))
 def test_the_keys_an_entry_points_to_exist_and_its_own_key_does_not(key):
   entry = ST_GYM_NAMES[key]
-  roots = _roots(entry.task)
+  roots = _roots(entry.task)  # the task is registered
   for here in entry.here:
     _resolve(roots, here)  # raises KeyError naming the missing part (a value may be None)
   with pytest.raises(KeyError):
     _resolve(roots, key)  # st_gym's key is not a key here (else no entry is needed)
+
+
+def test_using_21_joint_is_the_23_dof_task():
+  assert ST_GYM_NAMES["env.using_21_joint"].here == ()
+  njnt = {
+    t: _roots(t)["env"].scene.entities["robot"].spec_fn().compile().njnt for t in ("Flat-G1", "Flat-G1-23DoF")
+  }
+  assert njnt == {"Flat-G1": 1 + 29, "Flat-G1-23DoF": 1 + 23}  # the free joint, then the hinges
 
 
 def test_st_gyms_group_weight_is_set_from_the_command_line():

@@ -10,6 +10,8 @@
 #   $CARRY/flat_g1_ttw.db     the study database (the last call's $OUT/study/flat_g1_ttw.db)
 #   $CARRY/paused/<run>/      the paused trial's newest checkpoint, state.json and params/
 #                             (the last call's $OUT/paused/<run>; without it the trial trains again)
+#   $CARRY/confirm/<cfg>_s<seed>.json  the confirmation's finished runs (the last session's
+#                             $OUT/confirm/*.json); used only for the same seed, env count and overrides
 # Needs the bundle installed in $SITE, or its parts in /tmp/bundle: the Python 3.12 wheels of the
 # third-party dependencies in exts/legged_robots/pyproject.toml (the offline bundle's make.sh).
 # One worker: trials are timed without contention. --max-wall-min 4.5: the defaults walk in
@@ -95,11 +97,28 @@ todo=0
 for seed in 1 2 3; do
   for cfg in default best; do
     d="$WORK/ttw/${cfg}_s$seed"
+    if [ "$cfg" = default ]; then extra=(--num_envs "$DEFAULT_ENVS"); else extra=(--num_envs "${best_envs:-$DEFAULT_ENVS}" "${best[@]}"); fi
+    carried="$CARRY/confirm/${cfg}_s$seed.json"
+    if [ ! -f "$d/results.json" ] && [ -f "$carried" ]; then   # a fresh machine: an earlier session's verdict
+      "$PYTHON" - "$carried" "$d" "$seed" "${extra[@]}" <<'PY' || exit 1
+import json, sys
+from pathlib import Path
+
+carried, run_dir, seed, _, envs, *overrides = sys.argv[1:]
+results = json.loads(Path(carried).read_text())
+s = results["settings"]
+if (s["seed"], s["num_envs"], list(s["overrides"])) != (int(seed), int(envs), overrides):
+  print(f"[ttw_study] {carried} is for other settings (seed, envs or overrides): run again")
+elif results["status"] in ("walked", "not_walking"):
+  Path(run_dir).mkdir(parents=True, exist_ok=True)
+  (Path(run_dir) / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+  print(f"[ttw_study] {Path(run_dir).name}: {results['status']} restored from {carried}")
+PY
+    fi
     if [ -f "$d/results.json" ] && grep -q '"status": "\(walked\|not_walking\)"' "$d/results.json"; then
       cp "$d/results.json" "$OUT/confirm/${cfg}_s$seed.json"; continue
     fi
     if [ "$(left)" -lt "$CONFIRM_NEEDS_S" ]; then todo=1; continue; fi
-    if [ "$cfg" = default ]; then extra=(--num_envs "$DEFAULT_ENVS"); else extra=(--num_envs "${best_envs:-$DEFAULT_ENVS}" "${best[@]}"); fi
     # shellcheck disable=SC2086
     "$PYTHON" benchmarks/time_to_walk.py --task Flat-G1 --run-dir "$d" --seed "$seed" --device "$DEVICE" \
       $CONFIRM_ARGS --budget-s "$(( $(left) - 15 ))" "${extra[@]}" > "$OUT/confirm/${cfg}_s$seed.log" 2>&1

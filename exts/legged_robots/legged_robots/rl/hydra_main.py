@@ -139,9 +139,12 @@ def run_hydra(
     run(_job(overrides, task))
 
   os.environ.setdefault("HYDRA_FULL_ERROR", "1")  # a failing job shows its whole traceback
-  with tempfile.TemporaryDirectory(prefix="st_gym_hydra_") as sweep_dir:
-    sys.argv = [prog, *flags, *ns.overrides, *_QUIET, f"hydra.sweep.dir={sweep_dir}"]
-    hydra.main(config_path=None, config_name=task.name, version_base="1.3")(job_main)()
+  try:
+    with tempfile.TemporaryDirectory(prefix="st_gym_hydra_") as sweep_dir:
+      sys.argv = [prog, *flags, *ns.overrides, *_QUIET, f"hydra.sweep.dir={sweep_dir}"]
+      hydra.main(config_path=None, config_name=task.name, version_base="1.3")(job_main)()
+  finally:
+    _unregister(task)
 
 
 def _jobs(overrides: list[str], multirun: bool, task: HydraTask) -> list[Job]:
@@ -191,3 +194,15 @@ def _register(task: HydraTask, jobs: list[Job]) -> None:
     store.store(group=AGENT_GROUP, name=name, node=cfg_node(task.roots(name)[AGENT_GROUP]))
   env = task.roots(used[0])["env"]
   store.store(name=task.name, node={"defaults": [{AGENT_GROUP: used[0]}, "_self_"], "env": cfg_node(env)})
+
+
+def _unregister(task: HydraTask) -> None:
+  """Take back what ``_register`` stored. Hydra deep-copies its whole ConfigStore every time it
+  loads a config (a --multirun: twice per job), so configs left there by earlier calls in one
+  process (the tests, or a program that trains several tasks) made every later call slower,
+  and a stale agent of another task stayed an option of the group."""
+  from hydra.core.config_store import ConfigStore
+
+  repo = ConfigStore.instance().repo
+  repo.pop(f"{task.name}.yaml", None)
+  repo.pop(AGENT_GROUP, None)

@@ -77,12 +77,15 @@ def compose(node: dict[str, Any], overrides: list[str]) -> DictConfig:
   from hydra.types import RunMode
 
   name = f"st_gym_overrides_{next(_names)}"
-  ConfigStore.instance().store(name=name, node=node)
+  store = ConfigStore.instance()
+  store.store(name=name, node=node)
   loader = ConfigLoaderImpl(config_search_path=create_config_search_path(None))
   try:
     return loader.load_configuration(name, overrides, RunMode.RUN)
   except HydraException as e:
     raise OverrideError(f"overrides {' '.join(overrides)}: {str(e).strip()}") from None
+  finally:  # hydra deep-copies the whole store on every load: left there, each config slows the next
+    store.repo.pop(f"{name}.yaml", None)
 
 
 def apply_overrides(roots: dict[str, Any], overrides: list[Override]) -> None:

@@ -195,3 +195,15 @@ def test_interpolation_and_quoted_strings():
 def test_a_sweep_needs_multirun():
   with pytest.raises(OverrideError, match=r"is a sweep: add --multirun"):
     _apply("agent.epochs=1,2")
+
+
+def test_applying_overrides_leaves_hydras_config_store_as_it_found_it():
+  """Each application composes through hydra's ConfigStore, which hydra deep-copies whole on
+  every load: an entry left per call (a study's trials, the test suite) slowed every later one."""
+  from hydra.core.config_store import ConfigStore
+
+  before = dict(ConfigStore.instance().repo)
+  _apply("agent.learning_rate=3e-4")
+  with pytest.raises(OverrideError):
+    _apply("agent.epochs=fast")
+  assert ConfigStore.instance().repo == before

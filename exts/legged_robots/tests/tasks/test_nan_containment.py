@@ -152,3 +152,39 @@ def test_training_goes_on_when_one_env_goes_nan_mid_run(tmp_path):
     assert all(torch.isfinite(v).all() for v in actor.values() if v.is_floating_point())
   finally:
     env.close()
+
+
+def test_nan_detection_is_mjlabs_mask_in_fewer_ops():
+  """Our leaner term against the hand-made expectation and against mjlab's own NanGuard."""
+  from types import SimpleNamespace
+
+  from mjlab.utils.nan_guard import NanGuard
+  from torch.overrides import TorchFunctionMode
+
+  from legged_robots.tasks.mdp.terminations import nan_detection
+
+  class Count(TorchFunctionMode):
+    calls = 0
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+      Count.calls += 1
+      return func(*args, **(kwargs or {}))
+
+  shapes = {"qpos": 5, "qvel": 4, "qacc": 4, "qacc_warmstart": 4, "sensordata": 3}
+  data = SimpleNamespace(**{name: torch.zeros(NUM_ENVS, n) for name, n in shapes.items()})
+  data.qvel[1, 2] = float("nan")
+  data.sensordata[3, 0] = float("-inf")
+  data.qacc_warmstart[3, 1] = float("inf")
+  env = SimpleNamespace(sim=SimpleNamespace(data=data))
+  with Count():
+    got = nan_detection(env)  # pyright: ignore[reportArgumentType]
+  ours, Count.calls = Count.calls, 0
+  with Count():
+    expected = NanGuard.detect_nans(data)  # pyright: ignore[reportArgumentType]
+  assert got.tolist() == [False, True, False, True]
+  assert torch.equal(got, expected)
+  # ours: 5 x (isfinite, all) + 4 and + 1 not; mjlab's: .shape, .device, zeros + 5 x (isnan,
+  # any, isinf, any, or, in-place or): torch calls, i.e. kernel launches on a GPU
+  assert (ours, Count.calls) == (15, 33)
+  cfg = load_env_cfg("Flat-G1")
+  assert cfg.terminations[NON_FINITE_TERM].func is nan_detection  # the tasks use ours

@@ -6,7 +6,8 @@ Where st_gym has its own version of an mjlab term, ours takes the name:
 ``apply_body_impulse`` (same timing, no host-device syncs) and
 ``reset_root_state_uniform`` (same distribution, a third of the tensor ops, no syncs) and
 ``UniformVelocityCommandCfg`` (same command, masked updates instead of syncs) and
-``terrain_levels_vel`` (same curriculum, per-type levels without syncs).
+``terrain_levels_vel`` (same curriculum, per-type levels without syncs) and
+``nan_detection`` (same mask, half the tensor ops).
 """
 
 from mjlab.tasks.velocity.mdp import *  # noqa: F403
@@ -38,6 +39,7 @@ from .rewards import (
   track_lin_vel_xy_exp,
   undesired_contacts,
 )
+from .terminations import nan_detection
 
 __all__ = [
   "DelayedJointPositionAction",
@@ -62,6 +64,7 @@ __all__ = [
   "joint_deviation_l1",
   "joint_stiffness_damping",
   "lin_vel_z_l2",
+  "nan_detection",
   "reset_root_state_uniform",
   "reward_weight_linear",
   "terrain_levels_vel",

@@ -100,14 +100,23 @@ for seed in 1 2 3; do
     if [ "$cfg" = default ]; then extra=(--num_envs "$DEFAULT_ENVS"); else extra=(--num_envs "${best_envs:-$DEFAULT_ENVS}" "${best[@]}"); fi
     carried="$CARRY/confirm/${cfg}_s$seed.json"
     if [ ! -f "$d/results.json" ] && [ -f "$carried" ]; then   # a fresh machine: an earlier session's verdict
-      "$PYTHON" - "$carried" "$d" "$seed" "${extra[@]}" <<'PY' || exit 1
+      # Only what this script varies is compared (seed, env count, overrides): device and
+      # limits are the script's own. A file that is no results.json: one message, exit 2.
+      "$PYTHON" - "$carried" "$d" "$seed" "${extra[@]}" <<'PY' || exit $?
 import json, sys
 from pathlib import Path
 
 carried, run_dir, seed, _, envs, *overrides = sys.argv[1:]
-results = json.loads(Path(carried).read_text())
-s = results["settings"]
-if (s["seed"], s["num_envs"], list(s["overrides"])) != (int(seed), int(envs), overrides):
+try:
+  results = json.loads(Path(carried).read_text())
+  s = results["settings"]
+  carried_settings = (s["seed"], s["num_envs"], list(s["overrides"]))
+  results["status"]
+except (OSError, ValueError, KeyError, TypeError) as e:
+  print(f"[ttw_study] error: {carried} is not a time_to_walk results.json ({type(e).__name__}: {e}); "
+        "remove it, or copy it again from docs/study_runs/flat_g1_ttw/confirm/")
+  sys.exit(2)
+if carried_settings != (int(seed), int(envs), overrides):
   print(f"[ttw_study] {carried} is for other settings (seed, envs or overrides): run again")
 elif results["status"] in ("walked", "not_walking"):
   Path(run_dir).mkdir(parents=True, exist_ok=True)

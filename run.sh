@@ -32,12 +32,32 @@ Options:
   -c CHECKPOINT  checkpoint iteration to load (-1: latest)
   -d DEVICE      cuda:0 or cpu (default: cuda:0 if an NVIDIA GPU works, else cpu)
   -e EXPERIMENT  experiment name (logs/st_rl/<EXPERIMENT>/...)
-  -h             this help
+  -h, --help     this help (also ./run.sh help)
 Anything after -- goes to the script, e.g. ./run.sh -- env.rewards.alive.weight=1.0
 USAGE
 }
 
 MODE=train TASK=Flat-G1 LOAD_RUN="" CHECKPOINT="" DEVICE="" EXPERIMENT="" RUNNER=st_rl GPUS=""
+for arg in "$@"; do   # --help and help as well as -h; a script's own --help comes after --
+  [[ $arg == -- ]] && break
+  [[ $arg == --help ]] && { usage; exit 0; }
+  if [[ $arg == --* ]]; then   # legged_gym's habit: --task=... on the command line
+    case ${arg%%=*} in
+      --task) hint="-n TASK" ;; --device | --sim_device | --rl_device) hint="-d DEVICE" ;;
+      --load_run) hint="-l LOAD_RUN" ;; --checkpoint) hint="-c CHECKPOINT" ;;
+      --experiment_name) hint="-e EXPERIMENT" ;; --runner) hint="-r RUNNER" ;;
+      *) hint="" ;;
+    esac
+    if [[ -n $hint ]]; then
+      echo "run.sh: unknown option '$arg': run.sh spells it $hint (see ./run.sh -h)" >&2
+    else
+      echo "run.sh: unknown option '$arg' (see ./run.sh -h); the script's own options go" \
+        "after --, e.g. ./run.sh -- $arg" >&2
+    fi
+    exit 2
+  fi
+done
+[[ ${1:-} == help ]] && { usage; exit 0; }
 if [[ $# -gt 0 && $1 != -* ]]; then MODE=$1; shift; fi
 while getopts ":n:m:r:g:l:c:d:e:h" opt; do
   case $opt in

@@ -41,8 +41,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[
   return split_args(parser, argv)
 
 
-def main() -> None:
-  args, hydra_args = parse_args()
+def main(argv: list[str] | None = None) -> None:
+  args, hydra_args = parse_args(argv)
   configure_headless_gl()  # before anything imports mjlab
   configure_output(getattr(args, "verbose", False))
   from legged_robots.rl.skrl.train import SkrlTrainOptions, skrl_train_with_hydra

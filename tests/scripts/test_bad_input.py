@@ -29,19 +29,21 @@ os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
 os.environ.setdefault("MJLAB_WARP_QUIET", "1")
 
 
-def _script(name: str):
-  spec = importlib.util.spec_from_file_location(f"cli_{name}", ROOT / "scripts" / "st_rl" / f"{name}.py")
+def _script(name: str, runner: str = "st_rl"):
+  path = ROOT / "scripts" / runner / f"{name}.py"
+  spec = importlib.util.spec_from_file_location(f"cli_{runner}_{name}", path)
   assert spec is not None and spec.loader is not None
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
   return module
 
 
-def _st_rl(name: str) -> Callable[[list[str]], int]:
-  """train/play/sim2sim as on the command line: run_main turns errors into exit 2."""
+def _st_rl(name: str, runner: str = "st_rl") -> Callable[[list[str]], int]:
+  """train/play/sim2sim (and skrl's train) as on the command line: run_main turns errors
+  into exit 2."""
   from legged_robots.rl.cli import run_main
 
-  module = _script(name)
+  module = _script(name, runner)
 
   def call(argv: list[str]) -> int:
     try:
@@ -126,6 +128,22 @@ def _cases(world: Path) -> dict[str, tuple[str, list[str], str]]:
       "train",
       [*g1, "agent.algorithm.gamma=1.5"],
       r"gamma must be .*<= 1\.0, got 1\.5",
+    ),
+    "train_reward_weight_nan": (
+      "train",
+      [*g1, "env.rewards.alive.weight=nan"],
+      r"env\.rewards\.alive\.weight is nan: set it to a number",
+    ),
+    "train_reward_weight_inf": (
+      "train",
+      [*g1, "env.rewards.alive.weight=inf"],
+      r"env\.rewards\.alive\.weight must be a finite number, got inf",
+    ),
+    "skrl_train_unknown_task": ("skrl_train", ["--task", "Flat-G2", *logs], r"Unknown task id 'Flat-G2'"),
+    "skrl_train_reward_weight_nan": (
+      "skrl_train",
+      [*g1, "env.rewards.alive.weight=nan"],
+      r"env\.rewards\.alive\.weight is nan",
     ),
     "train_num_envs_override_0": (
       "train",
@@ -228,6 +246,7 @@ def _cases(world: Path) -> dict[str, tuple[str, list[str], str]]:
 
 CLIS = {
   "train": lambda: _st_rl("train"),
+  "skrl_train": lambda: _st_rl("train", "skrl"),
   "play": lambda: _st_rl("play"),
   "sim2sim": lambda: _st_rl("sim2sim"),
   "sim2mujoco": lambda: _returning("sim2mujoco"),

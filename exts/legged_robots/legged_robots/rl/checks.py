@@ -2,12 +2,16 @@
 
 The type of every override is checked by ``overrides``; this module checks what a type
 cannot say: counts that must be positive, rates and gains that must be positive and
-finite. Each failure is a ``StRlError`` naming the flag or key, the value, and the fix.
+finite, and no NaN anywhere in either config (a NaN reward weight would make every reward
+NaN, and the env resets every env it sees with one: training would run and learn nothing),
+nor an infinite reward weight. Each failure is a ``StRlError`` naming the flag or key, the value, and the fix.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Iterator
 from typing import Any
 
 from mjlab.envs import ManagerBasedRlEnvCfg
@@ -38,8 +42,40 @@ def positive(name: str, value: float | None, allow_zero: bool = False, upper: fl
     raise StRlError(f"{name} must be a finite number {bound}{within}, got {value}: {_fix(name, 'V')}.")
 
 
+def _floats(node: Any, path: str, seen: set[int]) -> Iterator[tuple[str, float]]:
+  """Every float under a config node (dataclasses, mappings, sequences), with its key."""
+  if isinstance(node, float):
+    yield path, node
+    return
+  if isinstance(node, (str, bytes, int, type(None))) or id(node) in seen:
+    return
+  seen.add(id(node))
+  if dataclasses.is_dataclass(node) and not isinstance(node, type):
+    children = ((f"{path}.{f.name}", getattr(node, f.name)) for f in dataclasses.fields(node))
+  elif isinstance(node, dict):
+    children = ((f"{path}.{key}", value) for key, value in node.items())
+  elif isinstance(node, (list, tuple)):
+    children = ((f"{path}[{i}]", value) for i, value in enumerate(node))
+  else:
+    return
+  for child_path, child in children:
+    yield from _floats(child, child_path, seen)
+
+
+def no_nan(root: str, cfg: Any) -> None:
+  """No NaN anywhere under cfg: a NaN is never a setting (an inf may be: an open range)."""
+  for path, value in _floats(cfg, root, set()):
+    if math.isnan(value):
+      raise StRlError(f"{path} is nan: set it to a number.")
+
+
 def check_env_cfg(env: ManagerBasedRlEnvCfg) -> None:
-  """Sizes and times of the env cfg after flags and overrides."""
+  """Sizes and times of the env cfg after flags and overrides; no NaN; finite reward weights."""
+  no_nan("env", env)
+  for name, term in env.rewards.items():
+    weight = getattr(term, "weight", None)
+    if weight is not None and not math.isfinite(weight):
+      raise StRlError(f"env.rewards.{name}.weight must be a finite number, got {weight}: set it to a number.")
   at_least("env.scene.num_envs (--num_envs)", env.scene.num_envs)
   at_least("env.decimation", env.decimation)
   positive("env.episode_length_s", env.episode_length_s)
@@ -47,7 +83,8 @@ def check_env_cfg(env: ManagerBasedRlEnvCfg) -> None:
 
 
 def check_agent_cfg(agent: RslRlOnPolicyRunnerCfg) -> None:
-  """PPO's counts and rates after flags and overrides."""
+  """PPO's counts and rates after flags and overrides; no NaN."""
+  no_nan("agent", agent)
   at_least("agent.max_iterations (--max_iterations)", agent.max_iterations)
   at_least("agent.num_steps_per_env", agent.num_steps_per_env)
   at_least("agent.save_interval", agent.save_interval)

@@ -17,6 +17,7 @@ from mjlab.envs import ManagerBasedRlEnvCfg
 from legged_robots.deploy.runs import experiment_dirs
 from legged_robots.rl import checkpoint as ckpt
 from legged_robots.rl.cfg_yaml import dump_cfg
+from legged_robots.rl.checks import check_env_cfg, no_nan
 from legged_robots.rl.distributed import Rank, launched_rank, report_rank, run_device
 from legged_robots.rl.errors import StRlError
 from legged_robots.rl.hydra_main import run_jobs
@@ -77,6 +78,8 @@ def skrl_train_cfgs(opts: SkrlTrainOptions, rank: Rank) -> tuple[ManagerBasedRlE
   env_cfg.seed = cfg.seed
   iterations = cfg.max_iterations if iterations is None else iterations
   cfg.trainer.timesteps = iterations * cfg.agent.rollouts
+  check_env_cfg(env_cfg)
+  no_nan("agent", cfg)
   if cfg.algorithm == "AMP":
     check_amp_env(opts.task, env_cfg)
   if rank.world_size == 1:  # under torchrun skrl is imported once the process group is up
@@ -90,6 +93,7 @@ def skrl_train_with_hydra(prog: str, opts: SkrlTrainOptions, hydra_args: list[st
   """skrl's train.py under hydra.main: one ``run_skrl_train`` per job; ``agent=<name>`` (or
   --agent) picks a named skrl agent of the task and --algorithm."""
   rank = _launched_rank(opts)
+  require_task(opts.task)  # before the task's agents are listed
   agents = [] if opts.agent_cfg else skrl_agent_names(opts.task, opts.algorithm)
 
   def cfgs(o: SkrlTrainOptions) -> dict[str, object]:

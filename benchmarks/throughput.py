@@ -105,22 +105,11 @@ def _used_gib(device: str) -> float | None:
 
 
 def _configs(runner: str, task: str, overrides: list[str]) -> tuple[Any, Any]:
-  """(env cfg, agent cfg) of a row with its overrides applied, keys and types checked; the
-  agent is st_rl's, or the task's skrl PPO agent. Builds nothing."""
-  from legged_robots.rl.overrides import apply_overrides
-  from legged_robots.rl.task_cfg import checked_overrides, load_task_cfgs
+  """(env cfg, agent cfg) of a row with its overrides applied, keys, types and values
+  checked; the agent is st_rl's, or the task's skrl PPO agent. Builds nothing."""
+  from legged_robots.rl.task_cfg import checked_run_cfgs
 
-  if runner == "skrl":
-    from legged_robots.rl.skrl.task_cfg import select_agent_cfg
-    from legged_robots.tasks.registry import load_env_cfg
-
-    env_cfg, agent_cfg = load_env_cfg(task, play=False), select_agent_cfg(task, "PPO", None, None)
-  else:
-    cfgs = load_task_cfgs(task, play=False)
-    env_cfg, agent_cfg = cfgs.env, cfgs.agent
-  roots = {"env": env_cfg, "agent": agent_cfg}
-  apply_overrides(roots, checked_overrides(overrides))
-  return roots["env"], roots["agent"]
+  return checked_run_cfgs(task, overrides, runner)
 
 
 def _st_rl(task: str, overrides: list[str], num_envs: int, device: str, rank: int):
@@ -309,11 +298,9 @@ def _emit(line: str, out: str | None) -> None:
 
 def _check_tasks(specs: list[str]) -> None:
   """Unknown task ids, override keys and values are bad input before any row runs (StRlError)."""
-  from legged_robots.rl.task_cfg import require_task
 
   for spec in specs:
     runner, task, overrides = parse_spec(spec)
-    require_task(task)
     _configs(runner, task, overrides)
 
 
@@ -372,6 +359,9 @@ def main() -> int:
     if result is not None:
       print("RESULT " + json.dumps(result), flush=True)
     return 0
+  from legged_robots.rl.task_cfg import resolve_device
+
+  resolve_device(args.device)  # no CUDA here: one message, before any row starts
   _check_tasks(args.tasks)
   rows, failures = [], 0
   for _ in range(args.repeat):

@@ -164,7 +164,7 @@ def main() -> int:
   configure_headless_gl()  # before anything imports mjlab
   configure_output(verbose=False)  # Warp's banner and module lines off
   from legged_robots.rl.distributed import broadcast_object, device_for, launched_rank, report_rank
-  from legged_robots.rl.task_cfg import checked_overrides, require_task, resolve_device
+  from legged_robots.rl.task_cfg import checked_overrides, checked_run_cfgs, resolve_device
 
   checked_overrides(args.overrides)
   rank = launched_rank(args.distributed, _TORCHRUN)
@@ -190,14 +190,12 @@ def main() -> int:
     algorithm=args.algorithm,
   )
   limits = Limits(args.budget_s, args.max_wall_min * 60.0, args.max_iterations)
-  require_task(settings.task)
-  if settings.runner == "skrl":
-    from legged_robots.rl.skrl.task_cfg import select_agent_cfg
-
-    select_agent_cfg(settings.task, settings.algorithm, None, None)  # the task has that skrl agent
   # Rank 0 reads (or starts) the run; a bad state.json stops it with exit 2, and torchrun
-  # then stops the other ranks.
+  # then stops the other ranks. It writes nothing.
   state = broadcast_object(new_or_resumed_state(args.run_dir, settings) if rank.is_main else None, rank)
+  # the task, its skrl agent and every override's key, type and value, before anything is written
+  s = settings
+  checked_run_cfgs(s.task, list(s.overrides), s.runner, s.algorithm, s.num_envs)
 
   def decide(elapsed_s: float, progressed: bool) -> Action:
     """Rank 0's next step, on every rank."""

@@ -210,6 +210,11 @@ def _cases(world: Path) -> dict[str, tuple[str, list[str], str]]:
       ["--policy", str(SHIPPED), "--schedule", str(world / "schedule.yaml"), *sim_ok],
       r"--schedule .*finite numbers",
     ),
+    "sim2mujoco_cmd_outside_the_trained_ranges": (
+      "sim2mujoco",
+      ["--policy", str(SHIPPED), "--cmd", "2.0", "0", "0", *sim_ok],
+      r"lin_vel_x=2\.0 is outside the training range \[-0\.5, 1\.0\]",
+    ),
     "sim2mujoco_duration_negative": (
       "sim2mujoco",
       ["--policy", str(SHIPPED), "--duration", "-1"],

@@ -132,13 +132,19 @@ def test_bad_specs_and_unknown_tasks_exit_2_before_any_row(launcher):
   result = _run(launcher, "--tasks", "Flat-G1", "skrl:Flat-G2", *TINY, timeout=300)
   assert result.returncode == 2 and "Flat-G2" in result.stderr and "Traceback" not in result.stderr
   assert result.stdout == ""
+  # the default device where CUDA is hidden (the suite's environment): was a row's traceback
+  result = _run(launcher, "--tasks", "Flat-G1", "--steps", "1", "--iters", "1", timeout=300)
+  assert result.returncode == 2 and "--device cuda:0: CUDA is not available" in result.stderr, result.stderr
+  assert "Traceback" not in result.stderr and result.stdout == ""
 
 
-def test_unknown_override_keys_of_any_row_exit_2_before_any_row(launcher):
+def test_unknown_override_keys_and_bad_values_of_any_row_exit_2_before_any_row(launcher):
   # The first row is valid: an exit 1 with its JSON line printed would mean the rows ran.
   for spec, key in (
     ("skrl:Flat-G1[agent.agent.nope=1]", "agent.agent.nope"),
     ("Flat-G1[env.nope=1]", "env.nope"),
+    ("Flat-G1[env.rewards.alive.weight=nan]", "env.rewards.alive.weight is nan"),
+    ("skrl:Flat-G1[env.rewards.alive.weight=inf]", "env.rewards.alive.weight must be a finite number"),
   ):
     result = _run(launcher, "--tasks", "Flat-G1", spec, *TINY, timeout=300)
     assert result.returncode == 2 and key in result.stderr and "Traceback" not in result.stderr, result.stderr

@@ -328,3 +328,6 @@ def test_unknown_task_is_exit_2_and_writes_nothing(launcher, tmp_path):
   assert result.returncode == 2
   assert "Unknown task id 'Flat-G2'" in result.stderr and "Flat-G1" in result.stderr
   assert not (tmp_path / "run").exists()
+  nan = _run(launcher, tmp_path / "run", *TINY, "env.rewards.alive.weight=nan")  # trained before
+  assert nan.returncode == 2 and "env.rewards.alive.weight is nan" in nan.stderr, nan.stderr[-2000:]
+  assert not (tmp_path / "run").exists()

@@ -92,6 +92,35 @@ def apply_cfg_overrides(cfgs: TaskCfgs, overrides: list[Override]) -> None:
   apply_overrides({"env": cfgs.env, "agent": cfgs.agent}, overrides)
 
 
+def checked_run_cfgs(
+  task: str, overrides: list[str], runner: str = "st_rl", algorithm: str = "PPO", num_envs: int | None = None
+) -> tuple[ManagerBasedRlEnvCfg, Any]:
+  """(env cfg, agent cfg) of a run with ``num_envs`` and the overrides applied, the keys,
+  types and values checked (rl.checks); the agent is st_rl's, or the task's skrl agent of
+  ``algorithm``. Builds nothing: for command lines that check before they start."""
+  from legged_robots.rl.checks import check_agent_cfg, check_env_cfg, no_nan
+
+  require_task(task)
+  if runner == "skrl":
+    from legged_robots.rl.skrl.task_cfg import select_agent_cfg
+    from legged_robots.tasks.registry import load_env_cfg
+
+    env_cfg, agent_cfg = load_env_cfg(task, play=False), select_agent_cfg(task, algorithm, None, None)
+  else:
+    cfgs = load_task_cfgs(task, play=False)
+    env_cfg, agent_cfg = cfgs.env, cfgs.agent
+  if num_envs is not None:
+    env_cfg.scene.num_envs = num_envs
+  roots = {"env": env_cfg, "agent": agent_cfg}
+  apply_overrides(roots, checked_overrides(overrides))
+  check_env_cfg(roots["env"])
+  if runner == "skrl":
+    no_nan("agent", roots["agent"])
+  else:
+    check_agent_cfg(roots["agent"])
+  return roots["env"], roots["agent"]
+
+
 def set_if_given(cfg: Any, field: str, value: Any) -> None:
   """Flags left at None keep the config's value."""
   if value is not None:

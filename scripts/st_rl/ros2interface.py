@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -71,6 +72,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.error("pass --policy EXPORTED_DIR or --task TASK")
   if args.cmd is not None and args.schedule is not None:
     parser.error("--cmd and --schedule exclude each other")
+  for flag, value, bound in (
+    ("--duration", args.duration, "> 0"),
+    ("--state-rate", args.state_rate, "> 0"),
+    ("--noise-scale", args.noise_scale, ">= 0"),
+    ("--state-latency-ms", args.state_latency_ms, ">= 0"),
+  ):
+    if not (math.isfinite(value) and (value > 0 if bound == "> 0" else value >= 0)):
+      parser.error(f"{flag} must be a finite number {bound}, got {value}")
+  if not 0 <= args.rt_priority <= 99:
+    parser.error(f"--rt-priority must be 0 (off) or 1-99, got {args.rt_priority}")
   return args
 
 
@@ -90,6 +101,7 @@ def with_sim(args: argparse.Namespace, folder: Path, ros_args: list[str]) -> int
   from sim2mujoco import Mp4Writer, plot, schedule_of  # the sibling script: same outputs
 
   from legged_robots.deploy.mujoco_sim import build_sim
+  from legged_robots.deploy.ros2.inputs import VelocityCommand
   from legged_robots.deploy.ros2.recording import video_frames
   from legged_robots.deploy.ros2.session import run_with_sim
   from legged_robots.deploy.runs import tool_output_dir
@@ -105,6 +117,12 @@ def with_sim(args: argparse.Namespace, folder: Path, ros_args: list[str]) -> int
   print(
     f"[ros2interface] node + loopback robot over DDS (ROS_DOMAIN_ID={os.environ.get('ROS_DOMAIN_ID', '0')})"
   )
+  velocity = VelocityCommand.of(load_contract(folder))
+  for t, cmd in schedule_of(args) if velocity is not None else ():
+    clamped, changed = velocity.clamp(cmd)
+    if changed:  # the node's safety clamp, as for any /cmd_vel (docs/ros2.md)
+      print(f"[ros2interface] command {cmd} at t={t} s is outside the trained ranges: the node clamps it to "
+            f"{np.round(clamped, 3).tolist()}")  # fmt: skip
   wall = time.perf_counter()
   run = run_with_sim(
     folder, robot_cmd, out, args.duration, schedule_of(args), stgym=args.stgym_topics, ros_args=ros_args,

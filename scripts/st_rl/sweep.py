@@ -14,6 +14,7 @@ case, 1 when it does not, 2 for bad input. See docs/sim2mujoco.md.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from dataclasses import fields, replace
@@ -48,6 +49,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
   if args.run is not None and (args.task is None or not args.checkpoints):
     parser.error("--run needs --task and --checkpoints")
   return args
+
+
+def check_values(args: argparse.Namespace) -> None:
+  """Values argparse cannot check, before anything runs or is written."""
+  from legged_robots.deploy import DeployError
+
+  for flag, value in (
+    ("--duration", args.duration),
+    ("--max-lin-err", args.max_lin_err),
+    ("--max-yaw-err", args.max_yaw_err),
+  ):
+    if not (math.isfinite(value) and value > 0):
+      raise DeployError(f"{flag} must be a finite number > 0, got {value}")
+  for flag, count in (("--seeds", args.seeds), ("--jobs", args.jobs)):
+    if count < 1:
+      raise DeployError(f"{flag} must be at least 1, got {count}")
 
 
 def load_grid(path: str):
@@ -139,6 +156,7 @@ def run(args: argparse.Namespace) -> int:
     write_report,
   )
 
+  check_values(args)
   grid = load_grid(args.grid) if args.grid else default_grid()
   schedule = load_schedule(args.schedule) if args.schedule else list(DEFAULT_SCHEDULE)
   settings = SweepSettings(args.duration, schedule, args.seeds, args.max_lin_err, args.max_yaw_err)

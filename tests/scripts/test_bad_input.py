@@ -236,6 +236,11 @@ def _cases(world: Path) -> dict[str, tuple[str, list[str], str]]:
       ["--policies", str(world / "onnx_truncated"), "--duration", "1"],
       r"cannot load .*truncated or not an ONNX model",
     ),
+    "sweep_duration_0": (
+      "sweep",
+      ["--policies", str(SHIPPED), "--duration", "0"],
+      r"--duration must be a finite number > 0, got 0\.0",
+    ),
     "sweep_missing_run": (
       "sweep",
       ["--run", str(world / "no_such_run"), "--task", "Flat-G1", "--checkpoints", "1", "--duration", "1"],

@@ -72,3 +72,20 @@ def test_bad_policy_folder_exits_2_with_one_line(tmp_path):
   assert result.returncode == 2
   lines = [line for line in result.stderr.splitlines() if line.strip()]
   assert len(lines) == 1 and "deploy.yaml" in lines[0], result.stderr
+
+
+@pytest.mark.parametrize(
+  ("flags", "says"),
+  [
+    (["--duration", "-1"], "--duration must be a finite number > 0, got -1.0"),
+    (["--duration", "nan"], "--duration must be a finite number > 0, got nan"),
+    (["--state-rate", "0"], "--state-rate must be a finite number > 0"),
+    (["--state-latency-ms", "-5"], "--state-latency-ms must be a finite number >= 0"),
+    (["--rt-priority", "120"], "--rt-priority must be 0 (off) or 1-99"),
+  ],
+)
+def test_bad_values_exit_2_before_anything_starts(tmp_path, flags, says):
+  """A negative duration ran (0 s RUNNING, exit 0) and wrote a run folder."""
+  result = run("--policy", str(POLICY), "--with-sim", "--out", str(tmp_path / "o"), *flags, timeout=60.0)
+  assert result.returncode == 2 and says in result.stderr, result.stderr
+  assert not (tmp_path / "o").exists()

@@ -254,6 +254,8 @@ def check_args(args: argparse.Namespace) -> None:
     raise DeployError(f"--duration must be a finite number of seconds > 0, got {args.duration}")
   if args.decimation < 1:
     raise DeployError(f"--decimation must be at least 1, got {args.decimation}")
+  if args.seed < 0:  # numpy's generators take non-negative seeds
+    raise DeployError(f"--seed must be a non-negative integer, got {args.seed}")
   schedule_of(args)
   perturbations_of(args).check()
 

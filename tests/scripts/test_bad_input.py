@@ -215,6 +215,11 @@ def _cases(world: Path) -> dict[str, tuple[str, list[str], str]]:
       ["--policy", str(SHIPPED), "--cmd", "2.0", "0", "0", *sim_ok],
       r"lin_vel_x=2\.0 is outside the training range \[-0\.5, 1\.0\]",
     ),
+    "sim2mujoco_seed_negative": (
+      "sim2mujoco",
+      ["--policy", str(SHIPPED), "--seed", "-1", *sim_ok],
+      r"--seed must be a non-negative integer, got -1",
+    ),
     "sim2mujoco_duration_negative": (
       "sim2mujoco",
       ["--policy", str(SHIPPED), "--duration", "-1"],

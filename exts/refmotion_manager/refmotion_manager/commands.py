@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -74,11 +75,12 @@ def convert(args: argparse.Namespace) -> int:
   clip = _load(args, args.input, model)
   _require_usable(clip)
   if args.joints:
-    fill = dict(kv.split("=", 1) for kv in args.fill)
-    clip = remap_joints(clip, resolve_joint_set(args.joints), {k: float(v) for k, v in fill.items()})
+    clip = remap_joints(clip, resolve_joint_set(args.joints), _fill_values(args.fill, src))
+  elif args.fill:
+    raise MotionFormatError(src, "--fill", "only applies with --joints", "add --joints <set or names>")
   if args.trim:
     clip = processing.trim(clip, args.trim[0], args.trim[1])
-  if args.fps:
+  if args.fps is not None:
     clip = processing.resample(clip, args.fps)
   if args.fk:
     assert model is not None
@@ -88,6 +90,22 @@ def convert(args: argparse.Namespace) -> int:
   if (to_format or detect_format(dst)) == "lafan_csv" and rate_from_name(dst) is None:
     print(f"  a CSV does not store its rate: read it back with --input-fps {clip.fps:g}")
   return 0
+
+
+def _fill_values(entries: list[str], src: Path) -> dict[str, float]:
+  """--fill JOINT=VALUE ... as {joint: value}; a malformed entry is a MotionFormatError."""
+  fill = {}
+  for entry in entries:
+    name, _, value = entry.partition("=")
+    try:
+      fill[name] = float(value)
+    except ValueError:
+      fill[name] = math.nan  # refused below, with the malformed entries
+    if not name or not math.isfinite(fill[name]):
+      raise MotionFormatError(
+        src, f"--fill {entry}", "is not JOINT=VALUE with a finite number", "e.g. --fill waist_roll_joint=0.0"
+      )
+  return fill
 
 
 def validate(args: argparse.Namespace) -> int:

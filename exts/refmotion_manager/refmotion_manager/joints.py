@@ -67,6 +67,14 @@ def remap_joints(
   value, so that no joint silently appears at zero.
   """
   fill = dict(fill or {})
+  unknown = sorted(set(fill) - set(target_names))
+  if unknown:  # a misspelled name would otherwise be ignored
+    raise MotionFormatError(
+      clip.source,
+      f"fill {unknown}",
+      f"not among the target joints {list(target_names)}",
+      "name target joints (the ones the clip lacks) in fill",
+    )
   index = {n: i for i, n in enumerate(clip.joint_names)}
   columns = []
   for col, name in enumerate(target_names):

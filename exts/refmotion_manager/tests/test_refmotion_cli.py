@@ -154,6 +154,45 @@ def test_convert_refuses_to_overwrite_its_input(tmp_path, capsys, clip, digest):
   assert digest(path) == before
 
 
+@pytest.mark.parametrize(
+  ("flags", "says"),
+  [
+    (["--fps", "0"], "target fps 0.0"),  # was taken as "no --fps"
+    (
+      ["--joints", "g1_23dof", "--fill", "left_wrist_rol_joint=0"],
+      "fill ['left_wrist_rol_joint']: not among",
+    ),
+    (["--joints", "g1_23dof", "--fill", "waist_roll_joint"], "--fill waist_roll_joint: is not JOINT=VALUE"),
+    (
+      ["--joints", "g1_23dof", "--fill", "waist_roll_joint=x"],
+      "--fill waist_roll_joint=x: is not JOINT=VALUE",
+    ),
+    (["--fill", "waist_roll_joint=0"], "--fill: only applies with --joints"),
+  ],
+)
+def test_convert_options_that_did_nothing_or_crashed_exit_2(tmp_path, capsys, clip, flags, says):
+  path = clip.save(tmp_path / "in.npz")
+  code, _, err = run(capsys, "convert", str(path), str(tmp_path / "out.npz"), *flags)
+  assert code == 2 and says in err and len(err.strip().splitlines()) == 1, err
+  assert not (tmp_path / "out.npz").exists()
+
+
+def test_fill_values_the_joints_the_clip_lacks(tmp_path, capsys, clip):
+  small = tmp_path / "small.npz"
+  assert (
+    run(capsys, "convert", str(clip.save(tmp_path / "in.npz")), str(small), "--joints", "g1_23dof")[0] == 0
+  )
+  wrists = [f"{n}={0.25 * (i + 1)}" for i, n in enumerate(n for n in G1_29DOF_JOINT_NAMES if "wrist" in n)]
+  code, _, err = run(
+    capsys, "convert", str(small), str(tmp_path / "full.npz"), "--joints", "g1_29dof", "--fill", *wrists
+  )
+  assert code == 0, err
+  full = load_motion(tmp_path / "full.npz")
+  for entry in wrists:
+    name, value = entry.split("=")
+    np.testing.assert_array_equal(full.joint_pos[:, full.joint_names.index(name)], float(value))
+
+
 def test_strict_turns_warnings_into_failure(tmp_path, capsys, clip):
   path = clip.save(tmp_path / "c.npz")  # 1.3 s fixture floats at 0.79 m, feet slide
   code, _, _ = run(capsys, "validate", str(path))

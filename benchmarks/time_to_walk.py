@@ -35,6 +35,7 @@ torchrun reports any non-zero status as its own failure: read the verdict from t
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
@@ -96,9 +97,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     value = getattr(args, name)
     if value is not None and value < 1:
       parser.error(f"--{name.replace('_', '-')} must be at least 1, got {value}")
-  for name in ("episode_s", "budget_s", "max_wall_min"):
-    if getattr(args, name) <= 0:
+  for name in ("episode_s", "budget_s", "max_wall_min", "max_lin_err"):
+    if not (math.isfinite(getattr(args, name)) and getattr(args, name) > 0):
       parser.error(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
+  if not 0 <= args.max_fall <= 1:  # NaN fails too
+    parser.error(f"--max-fall is a fall rate, from 0 to 1; got {args.max_fall}")
   if args.algorithm != "PPO" and args.runner != "skrl":
     parser.error(
       "--algorithm chooses skrl's agent (with --runner skrl); st_rl trains AMP-PPO on the Amp-* tasks "

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import re
 import sys
 import time
@@ -77,9 +78,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
   args = parser.parse_intermixed_args(argv)
   for name in ("n_trials", "heartbeat_s", "print_every", *TRIAL_FLAGS):
     value = getattr(args, name)
-    if value is not None and value <= 0:
+    if value is not None and not (math.isfinite(value) and value > 0):
       parser.error(f"--{name.replace('_', '-')} must be positive, got {value}")
-  if args.budget_s is not None and args.budget_s <= 0:
+  if args.budget_s is not None and not (math.isfinite(args.budget_s) and args.budget_s > 0):
     parser.error(f"--budget-s must be positive, got {args.budget_s}")
   return args
 

@@ -15,6 +15,7 @@ See legged_robots.evaluation.style for every formula.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -61,11 +62,31 @@ def load_clips(paths: list[str], fps: float | None) -> list:
   return clips
 
 
+def check_values(args: argparse.Namespace, folder: Path) -> None:
+  """Values argparse cannot check, before anything is simulated or written."""
+  from legged_robots.deploy.ros2.inputs import VelocityCommand
+  from legged_robots.deploy.runtime import load_contract
+
+  if args.fps is not None and not (math.isfinite(args.fps) and args.fps > 0):
+    raise BadInputError(f"--fps must be a finite number > 0, got {args.fps}")
+  if not math.isfinite(args.duration):
+    raise BadInputError(f"--duration must be a finite number of seconds, got {args.duration}")
+  if args.seed < 0:
+    raise BadInputError(f"--seed must be a non-negative integer, got {args.seed}")
+  velocity = VelocityCommand.of(load_contract(folder))
+  if velocity is not None and not velocity.low[0] <= args.speed <= velocity.high[0]:  # NaN fails too
+    raise BadInputError(
+      f"--speed {args.speed} is outside the forward speeds the policy was trained on, "
+      f"[{velocity.low[0]:g}, {velocity.high[0]:g}] m/s (deploy.yaml: lin_vel_x): pick one inside"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
   from legged_robots.deploy.runs import tool_output_dir
   from legged_robots.evaluation.style_run import write_style_report
 
   folder = exported_folder(Path(args.run_or_exported))
+  check_values(args, folder)
   clips = load_clips(args.motions, args.fps)
   out = Path(args.out) if args.out else tool_output_dir(folder, "style_report")
   write_style_report(folder, clips, out, args.speed, args.duration, args.seed)

@@ -331,3 +331,25 @@ def test_unknown_task_is_exit_2_and_writes_nothing(launcher, tmp_path):
   nan = _run(launcher, tmp_path / "run", *TINY, "env.rewards.alive.weight=nan")  # trained before
   assert nan.returncode == 2 and "env.rewards.alive.weight is nan" in nan.stderr, nan.stderr[-2000:]
   assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+  ("flags", "says"),
+  [
+    (["--max-fall", "2"], "--max-fall is a fall rate, from 0 to 1; got 2.0"),
+    (["--max-fall", "nan"], "--max-fall is a fall rate"),
+    (["--max-lin-err", "-1"], "--max-lin-err must be positive, got -1.0"),
+    (["--max-wall-min", "nan"], "--max-wall-min must be positive, got nan"),
+  ],
+)
+def test_bad_thresholds_are_refused_before_anything_runs(capsys, flags, says):
+  """Each of these trained (a walking criterion no run can meet, or none at all)."""
+  import importlib.util
+
+  spec = importlib.util.spec_from_file_location("ttw_cli", ROOT / "benchmarks" / "time_to_walk.py")
+  assert spec is not None and spec.loader is not None
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  with pytest.raises(SystemExit) as exit_:
+    module.parse_args(["--task", "Flat-G1", "--run-dir", "unused", *flags])
+  assert exit_.value.code == 2 and says in capsys.readouterr().err

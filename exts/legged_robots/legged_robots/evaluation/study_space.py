@@ -180,6 +180,8 @@ def _trial_settings(raw: Any, path: Path) -> TrialSettings:
     _number(value, path, f"trial.{f.name}", integer)
     if value < 0 or (value == 0 and f.name != "fall_weight"):
       raise _bad(path, f"trial.{f.name} must be positive, got {value}")
+  if settings.max_fall > 1:
+    raise _bad(path, f"trial.max_fall is a fall rate, at most 1; got {settings.max_fall}")
   return settings
 
 

@@ -99,6 +99,9 @@ def test_bad_file_shapes(tmp_path):
     "task: Flat-G1\nobjective: score\ntrial: {eval_every: 0}\nparams: {a: {type: int, low: 1, high: 2}}\n": (
       "trial.eval_every must be positive"
     ),
+    "task: Flat-G1\nobjective: score\ntrial: {max_fall: 5}\nparams: {a: {type: int, low: 1, high: 2}}\n": (
+      "trial.max_fall is a fall rate, at most 1; got 5"
+    ),
     "[1, 2": "cannot read the study file",
     BASE + "  a: {type: int, low: 1, high: 4}\nenqueue: [{a: 5}]\n": "enqueue[0].a = 5 is outside",
     BASE + "  a: {type: int, low: 1, high: 4}\nenqueue: [{b: 2}]\n": "missing ['a'], unknown ['b']",

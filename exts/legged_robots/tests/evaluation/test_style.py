@@ -211,6 +211,16 @@ def test_script_bad_input_exits_2_and_writes_nothing(tmp_path):
   csv.write_text(",".join(["0"] * 36) + "\n")
   no_fps = _cli(str(POLICY), "--motions", str(csv), "--out", str(out))
   assert no_fps.returncode == 2 and "--fps" in no_fps.stderr
-  for result in (missing, no_fps):
+  import refmotion_manager as rm
+
+  walk = str(rm.data_path() / "g1_walk.npz")
+  # a speed the policy never trained at fell (exit 1), a NaN one ran a NaN policy
+  fast = _cli(str(POLICY), "--motions", walk, "--speed", "9", "--out", str(out))
+  assert fast.returncode == 2 and "--speed 9.0 is outside" in fast.stderr and "[-0.5, 1]" in fast.stderr
+  nan = _cli(str(POLICY), "--motions", walk, "--speed", "nan", "--out", str(out))
+  assert nan.returncode == 2 and "--speed nan is outside" in nan.stderr
+  zero_fps = _cli(str(POLICY), "--motions", str(csv), "--fps", "0", "--out", str(out))
+  assert zero_fps.returncode == 2 and "--fps must be a finite number > 0, got 0.0" in zero_fps.stderr
+  for result in (missing, no_fps, fast, nan, zero_fps):
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
   assert not out.exists()

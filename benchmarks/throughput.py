@@ -298,7 +298,6 @@ def _emit(line: str, out: str | None) -> None:
 
 def _check_tasks(specs: list[str]) -> None:
   """Unknown task ids, override keys and values are bad input before any row runs (StRlError)."""
-
   for spec in specs:
     runner, task, overrides = parse_spec(spec)
     _configs(runner, task, overrides)

@@ -2,9 +2,10 @@
 
 The type of every override is checked by ``overrides``; this module checks what a type
 cannot say: counts that must be positive, rates and gains that must be positive and
-finite, and no NaN anywhere in either config (a NaN reward weight would make every reward
-NaN, and the env resets every env it sees with one: training would run and learn nothing),
-nor an infinite reward weight. Each failure is a ``StRlError`` naming the flag or key, the value, and the fix.
+finite, no NaN anywhere in either config and no infinite reward weight (a NaN weight makes
+every reward NaN, and the env then resets every env each step: training would run and
+learn nothing). Each failure is a ``StRlError`` naming the flag or key, the value, and
+the fix.
 """
 
 from __future__ import annotations

@@ -270,7 +270,6 @@ def run(args: argparse.Namespace) -> int:
     velocity_command_name,
   )
   from legged_robots.deploy.runs import tool_output_dir
-  from legged_robots.deploy.sweep import check_schedule as check_in_ranges
   from legged_robots.deploy.visual import find_visual_mjcf
 
   check_args(args)
@@ -285,8 +284,6 @@ def run(args: argparse.Namespace) -> int:
   # Everything that can be wrong is found before anything is written: the simulation is
   # built once (MJCF joints and actuators, perturbations, command), the reference loaded.
   check_schedule(ClosedLoop(runtime, mjcf, perturbations_of(args), args.seed), schedule_of(args))
-  if velocity_command_name(runtime) is not None:  # as the sweep: only what the policy was trained on
-    check_in_ranges(runtime, schedule_of(args))
   ghost = None if args.no_video else reference_ghost(args, mjcf)
   out = Path(args.out) if args.out else tool_output_dir(folder, "sim2mujoco")
   out.mkdir(parents=True, exist_ok=True)

@@ -52,6 +52,7 @@ __all__ = [
   "SensorNoise",
   "StepInfo",
   "VideoSink",
+  "check_commands",
   "command_at",
   "frame_stride",
   "run_closed_loop",
@@ -258,10 +259,28 @@ def frame_stride(step_dt: float, fps: float) -> int:
   return max(1, round(1.0 / (fps * step_dt)))
 
 
+def check_commands(runtime: PolicyRuntime, command_schedule: Sequence[tuple[float, Sequence[float]]]) -> None:
+  """A nonzero command needs a policy with a (vx, vy, wz) velocity command, and every command
+  must lie in the ranges the policy was trained on (deploy.yaml)."""
+  name = velocity_command_name(runtime)
+  if name is None:
+    if any(np.any(cmd) for _, cmd in command_schedule):
+      raise DeployError("the policy has no (vx, vy, wz) velocity command; run it with a zero command")
+    return
+  ranges = next(c.ranges for c in runtime.contract.commands if c.name == name)
+  for t, cmd in command_schedule:
+    for value, key in zip(cmd, VELOCITY_RANGES, strict=True):
+      low, high = ranges[key]
+      if not low - 1e-9 <= value <= high + 1e-9:  # NaN fails too
+        raise DeployError(
+          f"schedule command {list(cmd)} at t={t} s: {key}={value} is outside the training range "
+          f"[{low}, {high}]; use commands inside the ranges in deploy.yaml"
+        )
+
+
 def check_schedule(loop: ClosedLoop, command_schedule: Sequence[tuple[float, Sequence[float]]]) -> None:
-  """A nonzero command needs a policy with a (vx, vy, wz) velocity command."""
-  if loop.command_name is None and any(np.any(cmd) for _, cmd in command_schedule):
-    raise DeployError("the policy has no (vx, vy, wz) velocity command; run it with a zero command")
+  """``check_commands`` for the loop's policy."""
+  check_commands(loop.runtime, command_schedule)
 
 
 def run_closed_loop(

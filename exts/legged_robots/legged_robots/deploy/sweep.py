@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 
 from legged_robots.deploy.closed_loop import (
-  VELOCITY_RANGES,
   Perturbations,
   SensorNoise,
+  check_commands,
   run_closed_loop,
   velocity_command_name,
 )
@@ -110,19 +110,11 @@ def policy_entry(folder: str | Path, mjcf: str | None = None) -> PolicyEntry:
 
 
 def check_schedule(runtime: PolicyRuntime, schedule: Schedule) -> None:
-  """Every scheduled command must lie in the ranges the policy was trained on."""
-  name = velocity_command_name(runtime)
-  if name is None:
+  """The policy has a (vx, vy, wz) command to sweep over, and every scheduled command lies in
+  the ranges it was trained on (closed_loop.check_commands)."""
+  if velocity_command_name(runtime) is None:
     raise DeployError(f"{runtime.contract.task}: the policy has no (vx, vy, wz) command to sweep over")
-  ranges = next(c.ranges for c in runtime.contract.commands if c.name == name)
-  for t, cmd in schedule:
-    for value, key in zip(cmd, VELOCITY_RANGES, strict=True):
-      low, high = ranges[key]
-      if not low - 1e-9 <= value <= high + 1e-9:
-        raise DeployError(
-          f"schedule command {cmd} at t={t} s: {key}={value} is outside the training range "
-          f"[{low}, {high}]; use commands inside the ranges in deploy.yaml"
-        )
+  check_commands(runtime, schedule)
 
 
 def run_job(job: Job) -> dict[str, Any]:

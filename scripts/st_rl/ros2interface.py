@@ -117,7 +117,8 @@ def with_sim(args: argparse.Namespace, folder: Path, ros_args: list[str]) -> int
   print(
     f"[ros2interface] node + loopback robot over DDS (ROS_DOMAIN_ID={os.environ.get('ROS_DOMAIN_ID', '0')})"
   )
-  velocity = VelocityCommand.of(load_contract(folder))
+  contract = load_contract(folder)
+  velocity = VelocityCommand.of(contract)
   for t, cmd in schedule_of(args) if velocity is not None else ():
     clamped, changed = velocity.clamp(cmd)
     if changed:  # the node's safety clamp, as for any /cmd_vel (docs/ros2.md)
@@ -133,7 +134,6 @@ def with_sim(args: argparse.Namespace, folder: Path, ros_args: list[str]) -> int
   m = run.metrics
   m.update(policy=str(folder), wall_s=time.perf_counter() - wall)
   (out / "metrics.json").write_text(json.dumps(m, indent=2) + "\n")
-  contract = load_contract(folder)
   effort = np.asarray(contract.effort_limit)
   tr = run.traces
   if tr["t"].size:
